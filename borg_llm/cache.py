@@ -4,13 +4,13 @@
 
 # %% ../nbs/04_cache.ipynb #aa033681
 from __future__ import annotations
-import asyncio, hashlib, json, shutil, time
+import asyncio, hashlib, json, logging, shutil, time, weakref
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Literal
 import joblib
 
 # %% auto #0
-__all__ = ['CacheMode', 'cache_key', 'AnswerCache', 'cache_info', 'cache_clear']
+__all__ = ['CacheMode', 'log', 'cache_key', 'AnswerCache', 'cache_info', 'cache_clear']
 
 # %% ../nbs/04_cache.ipynb #3cd9d543
 def cache_key(model:str, # primary model id asked
@@ -25,61 +25,96 @@ def cache_key(model:str, # primary model id asked
     return hashlib.sha256(blob.encode()).hexdigest()
 
 # %% ../nbs/04_cache.ipynb #99a34845
-async def _answer(key:str, compute:Callable[[], Awaitable[dict]]) -> dict:
-    return await compute()
+def _keep(key:str, answer:dict|None) -> dict:
+    if answer is None: raise LookupError(key) # a read that found nothing: joblib stores nothing
+    return answer
 
 CacheMode = Literal["use", "refresh", "off"]
+log = logging.getLogger(__name__)
 
 class AnswerCache:
     "A joblib-backed cache of validated answers (plain dicts), with in-flight de-duplication."
-    def __init__(self, location:Path|str, # folder for the cache (joblib creates `joblib/` inside)
+    def __init__(self, location:Path|str, # folder for the cache (joblib keeps its entries in `answers/` inside)
                  mode:CacheMode="use"): # "use": read and write; "refresh": ignore old entries, write new; "off": neither
+        if mode not in ("use", "refresh", "off"): raise ValueError(f"cache mode must be use, refresh or off, not {mode!r}")
         self.location,self.mode = Path(location),mode
         self.memory = joblib.Memory(self.location/"answers", verbose=0)
-        self._fn = self.memory.cache(_answer, ignore=["compute"])
-        self._inflight: dict[str, asyncio.Future] = {}
+        self._fn = self.memory.cache(_keep, ignore=["answer"])
+        self._where = str(self.location.resolve())
+        self._fresh: set[str] = set() # keys a refresh already wrote: it asks each of them once
 
     def __repr__(self): return f"AnswerCache({str(self.location)!r}, mode={self.mode!r})"
 
+# %% ../nbs/04_cache.ipynb #67851199
+_flights: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary() # event loop -> {(folder, key): Future}
+
+def _inflight() -> dict:
+    loop = asyncio.get_running_loop()
+    if (d := _flights.get(loop)) is None: d = _flights[loop] = {}
+    return d
+
+# %% ../nbs/04_cache.ipynb #5d7a79c3
+def _read(self:AnswerCache, key:str) -> dict|None:
+    "The stored answer for `key`, or None."
+    if self.mode == "refresh" and key not in self._fresh: return None
+    try: return self._fn(key, None)
+    except LookupError: return None
+
+def _write(self:AnswerCache, key:str, answer:dict):
+    "Store `answer` under `key` (blocking: run it in a thread)."
+    try: self._fn.call(key, answer)
+    except OSError as e: log.warning("answer cache %s not written: %s", self.location, e); return
+    if self.mode == "refresh": self._fresh.add(key)
+
+AnswerCache._read,AnswerCache._write = _read,_write
+
 # %% ../nbs/04_cache.ipynb #3252e46b
-async def _get(self:AnswerCache, key:str, compute:Callable[[], Awaitable[dict]]) -> tuple[dict, bool]:
-    "The answer for `key` and whether it was a hit; `compute` runs at most once per key at a time."
-    if self.mode == "off": return await compute(), False
-    if key in self._inflight: return await asyncio.shield(self._inflight[key]), True
-    fut = asyncio.get_running_loop().create_future()
-    self._inflight[key] = fut
-    ran = []
-    async def run():
-        ran.append(1)
-        return await compute()
+async def _get(self:AnswerCache, key:str, # from `cache_key`
+               compute:Callable[[], Awaitable[dict]], # asks the model; raises on failure, which is never cached
+               store:bool=True, # False: neither read nor write (a degraded answer)
+              ) -> tuple[dict, bool]:
+    "The answer for `key` and whether it came without a request; `compute` runs at most once per key at a time."
+    if self.mode == "off" or not store: return await compute(), False
+    flights, fk = _inflight(), (self._where, key)
+    while (f := flights.get(fk)) is not None:
+        try: return await asyncio.shield(f), True
+        except asyncio.CancelledError:
+            if not f.cancelled(): raise # we were cancelled, not the leader: stop
+    fut = flights[fk] = asyncio.get_running_loop().create_future()
     try:
-        out = await (self._fn.call(key, run) if self.mode == "refresh" else self._fn(key, run))
-        if self.mode == "refresh": out = out[0]
+        if (out := self._read(key)) is not None: fut.set_result(out); return out, True
+        out = await compute()
         fut.set_result(out)
-        return out, not ran
-    except BaseException as e:
-        fut.set_exception(e); fut.exception() # consumed here: waiters re-raise it
+        await asyncio.to_thread(self._write, key, out)
+        return out, False
+    except asyncio.CancelledError:
+        if not fut.done(): fut.cancel()
         raise
-    finally: del self._inflight[key]
+    except BaseException as e:
+        if not fut.done(): fut.set_exception(e); fut.exception() # retrieved here: waiters re-raise it
+        raise
+    finally: del flights[fk]
 
 AnswerCache.get = _get
 
 # %% ../nbs/04_cache.ipynb #b887de01
 def _entries(location:Path) -> list[Path]:
-    return [p.parent for p in (Path(location)/"answers").rglob("output.pkl")]
+    return list((Path(location)/"answers").rglob("output.pkl"))
 
 def cache_info(location:Path|str) -> dict:
     "Number of entries, total size in bytes and the oldest entry's age in days."
     ents = _entries(Path(location))
-    size = sum(f.stat().st_size for e in ents for f in e.iterdir() if f.is_file())
+    size = sum(f.stat().st_size for e in ents for f in e.parent.iterdir() if f.is_file())
     oldest = min((e.stat().st_mtime for e in ents), default=None)
     return dict(location=str(location), entries=len(ents), bytes=size,
                 oldest_days=None if oldest is None else round((time.time()-oldest)/86400, 2))
 
-def cache_clear(location:Path|str, older_than_days:float|None=None) -> int:
-    "Remove entries (all, or those older than `older_than_days`); the number removed."
+def cache_clear(location:Path|str, # the cache folder (`BORG_LLM_CACHE_DIR`)
+                older_than_days:float|None=None, # only entries written longer ago than this; None: all
+               ) -> int:
+    "Remove entries; the number removed."
     ents = _entries(Path(location))
     if older_than_days is not None:
         ents = [e for e in ents if time.time() - e.stat().st_mtime > older_than_days*86400]
-    for e in ents: shutil.rmtree(e, ignore_errors=True)
+    for e in ents: shutil.rmtree(e.parent, ignore_errors=True)
     return len(ents)

@@ -23,8 +23,8 @@ from .cache import AnswerCache, cache_key
 from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
-__all__ = ['make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'check_completion', 'quota_error', 'describe',
-           'root_cause', 'Breaker', 'quiet_instructor', 'Panel']
+__all__ = ['make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence', 'check_completion', 'quota_error',
+           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel']
 
 # %% ../nbs/05_client.ipynb #00b1a1f1
 _current: contextvars.ContextVar[Call|None] = contextvars.ContextVar("borg_llm_call", default=None)
@@ -92,6 +92,14 @@ _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S) # no library strips reas
 def strip_think(text:str|None) -> str|None:
     "Drop a leading `<think>…</think>` block."
     return _THINK.sub("", text, count=1) if text else text
+
+_FENCED = re.compile(r"```[a-zA-Z]*[ \t]*\n(.*?)\n?[ \t]*```", re.S)
+
+def unfence(text:str|None) -> str|None:
+    "The inside of the first markdown code fence, unless `text` is already bare JSON."
+    if not text or text.lstrip()[:1] in ("{", "["): return text
+    m = _FENCED.search(text)
+    return m.group(1).strip() if m else text
 
 def check_completion(r) -> None:
     "Raise `ProviderError` for an error that arrived inside a 200."
@@ -201,7 +209,8 @@ def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
             r = await self.client.chat.completions.create(**kw)
             check_completion(r)
             msg = r.choices[0].message
-            msg.content = strip_think(msg.content)
+            msg.content = unfence(strip_think(msg.content))
+            for tc in msg.tool_calls or []: tc.function.arguments = unfence(tc.function.arguments)
             if c is not None: c.model_answered = r.model
             return r
         self._ins[mode] = instructor.AsyncInstructor(client=self.client, create=instructor.patch(
@@ -219,7 +228,7 @@ def _add_usage(c:Call, u) -> None:
 async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
               temperature=spec.temperature, max_tokens=spec.max_tokens)
-    rest = [m for m in spec.models if m != model]
+    rest = [m for m in spec.models if m != model and self.breaker.allow(m)] # an open circuit leaves the routing list too
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
     if spec.mode == "json_object_schema":
         kw["response_format"] = {"type": "json_object", "schema": schema.model_json_schema()}
@@ -232,11 +241,22 @@ async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], sc
     return obj.model_dump(mode="json")
 
 # %% ../nbs/05_client.ipynb #6534bcba
+from instructor.v2.core.function_calls import response_schema
+
+@functools.cache
+def _schema_json(schema:type[BaseModel]) -> dict: return schema.model_json_schema() # 0.25 ms a call: once per class
+
+@functools.cache
+def _response_model(schema:type[BaseModel]) -> type[BaseModel]:
+    "instructor's wrapper class for `schema`, built once: instructor would build it anew for every call (~4.5 ms)."
+    return response_schema(schema)
+
 @patch
 async def ask(self:Panel, role:str, # which role
               messages:list[dict], # the rendered messages
               project:str|None=None, # project name, for the call log
               spec:RoleSpec|None=None, # override the roster's spec for this call
+              store:bool=True, # False: neither read nor write the cache (an aggregation over a failed specialist)
              ) -> Call:
     "Ask `role`'s model(s) and return the `Call`, answered or failed; never raises for provider faults."
     spec = spec or self.roster[check_role(role)]
@@ -244,10 +264,10 @@ async def ask(self:Panel, role:str, # which role
     c = Call(role=role, model_asked=spec.model, project=project)
     token = _current.set(c)
     t0 = time.monotonic()
-    key = cache_key(spec.model, spec.mode, messages, schema.model_json_schema(),
-                    dict(fallbacks=spec.fallbacks, temperature=spec.temperature, max_tokens=spec.max_tokens))
+    key = cache_key(spec.model, spec.mode, messages, _schema_json(schema), dict(fallbacks=spec.fallbacks,
+                    route_fallbacks=spec.route_fallbacks, temperature=spec.temperature, max_tokens=spec.max_tokens))
     try:
-        out, c.cache_hit = await self.cache.get(key, lambda: self._ask_models(spec, messages, schema, c))
+        out, c.cache_hit = await self.cache.get(key, lambda: self._ask_models(spec, messages, _response_model(schema), c), store)
         c.answer, c.model_answered = out["answer"], out["model"]
         c.status = "ok"
     except QuotaExhausted as e: c.status, c.error, c.quota = "failed", str(e), dict(what=e.what, resets_at=e.resets_at)
@@ -264,6 +284,13 @@ class _ModelsFailed(Exception): "Every model of a role failed."
 _MODEL_FAULTS = (openai.APIError, ProviderError, InstructorRetryException, IncompleteOutputException,
                  ValidationError, json.JSONDecodeError)
 
+_ANSWER_FAULTS = (ValidationError, json.JSONDecodeError, IncompleteOutputException) # the model answered: not dead
+_ROUTED = (404, 500, 502, 503) # provider failures that OpenRouter's routing list passes on to the next model
+
+def _routed_out(spec:RoleSpec, e:BaseException) -> bool:
+    "Did OpenRouter already try every model of the role's routing list, and all failed?"
+    return spec.route_fallbacks and len(spec.models) > 1 and isinstance(e, openai.APIStatusError) and e.status_code in _ROUTED
+
 @patch
 async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     errors = []
@@ -274,12 +301,14 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
         try: answer = await self._attempt(spec, model, messages, schema, c)
         except _MODEL_FAULTS as e:
             cause = root_cause(e)
-            if (q := quota_error(cause)) is not None: raise q from None
-            self.breaker.record(model, False)
+            if (q := quota_error(cause)) is not None: c.model_answered = None; raise q from None
+            if not isinstance(cause, _ANSWER_FAULTS): self.breaker.record(model, False)
             errors.append(f"{model}: {describe(cause)}")
+            if _routed_out(spec, cause): break
             continue
         self.breaker.record(model, True)
         return dict(answer=answer, model=c.model_answered or model)
+    c.model_answered = None # a model that answered only invalid JSON did not answer
     raise _ModelsFailed("; ".join(errors))
 
 # %% ../nbs/05_client.ipynb #d1572d93

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     base_url: str = OPENROUTER_URL # any OpenAI-compatible endpoint
     rpm: int = Field(20, ge=1) # requests allowed in any sliding window
     rate_window_s: float = Field(60.0, gt=0) # the window's length in seconds
-    rate_storage: str = "async+memory://" # `limits` storage URI; `async+redis://host:6379` shares the window between machines
+    rate_storage: str = "memory://" # `limits` storage URI; "async+redis://host:6379" shares the window between machines
     timeout: float = Field(120.0, gt=0) # seconds per HTTP request
     max_retries: int = Field(2, ge=0) # transport retries done by the OpenAI SDK (429, 5xx, connection errors)
     max_reasks: int = Field(2, ge=0) # instructor re-asks after a validation failure

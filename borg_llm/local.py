@@ -74,11 +74,11 @@ def default_state_dir() -> Path:
 
 # %% ../nbs/11_local.ipynb #9094708f
 def _die_with_parent():
-    "A `preexec_fn` asking Linux to SIGTERM the child when this process dies (None elsewhere)."
+    "A `preexec_fn` asking Linux to SIGKILL the child when this process dies (None elsewhere)."
     if not sys.platform.startswith("linux"): return None
     prctl, ppid = ctypes.CDLL(None, use_errno=True).prctl, os.getpid()  # resolved before fork
     def f():
-        prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
         if os.getppid() != ppid: os._exit(1)  # the parent died before prctl took effect
     return f
 
@@ -95,7 +95,7 @@ class LocalServer:
                  alias:str=LOCAL_MODEL, # model id the server answers to
                  timeout:float=60, # seconds to wait for the first answer
                  no_repack:bool=True, # disable llama.cpp extra buffer types (AMX kernels crash on some CPUs)
-                 die_with_parent:bool=True): # Linux: the server gets SIGTERM when this process dies
+                 die_with_parent:bool=True): # Linux: the server gets SIGKILL when this process dies
         store_attr()
         self.state_dir, self.proc = Path(state_dir or default_state_dir()), None
 

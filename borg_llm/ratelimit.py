@@ -8,7 +8,7 @@ import asyncio, time, weakref
 from functools import cache
 from limits import RateLimitItem
 from limits.limits import Granularity
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits import strategies, aio
 from limits.storage import storage_from_string
 
 # %% auto #0
@@ -24,26 +24,34 @@ class RateLimiter:
     def __init__(self, rpm:int=20, # requests allowed per window
                  window_s:float=60.0, # window length, seconds
                  margin_s:float|None=None, # extra spacing for send-to-arrival jitter; default 1% of the window, 0.25-1 s
-                 storage:str="async+memory://"): # `limits` storage URI
-        self.rpm,self.window_s = rpm,window_s
+                 storage:str="memory://"): # `limits` storage URI; "async+redis://host:6379" shares the window between machines
+        self.rpm,self.window_s,self.storage = rpm,window_s,storage
         self.margin_s = min(max(0.01*window_s, 0.25), 1.0) if margin_s is None else margin_s
         self.item = _PerMillisecond(rpm, max(1, round((window_s+self.margin_s)*1000)))
-        self.strategy = MovingWindowRateLimiter(storage_from_string(storage))
         self.waited_s,self.acquired = 0.0,0
-        self._locks = weakref.WeakKeyDictionary()
+        self._locks,self._async = weakref.WeakKeyDictionary(),weakref.WeakKeyDictionary()
+        self._sync = None if storage.startswith("async+") and "memory" not in storage else \
+            strategies.MovingWindowRateLimiter(storage_from_string("memory://" if "memory" in storage else storage))
 
     def __repr__(self): return f"RateLimiter({self.rpm} per {self.window_s:g} s, margin {self.margin_s:g} s)"
 
 # %% ../nbs/02_ratelimit.ipynb #f09bf1a2
+async def _hit(self:RateLimiter) -> tuple[bool, float]:
+    "Take a slot if the window has one; else (False, when the oldest entry leaves the window)."
+    if self._sync is not None:
+        if self._sync.hit(self.item, "borg_llm"): return True, 0.0
+        return False, self._sync.get_window_stats(self.item, "borg_llm").reset_time
+    strat = self._async.get(loop := asyncio.get_running_loop())
+    if strat is None: strat = self._async[loop] = aio.strategies.MovingWindowRateLimiter(storage_from_string(self.storage))
+    if await strat.hit(self.item, "borg_llm"): return True, 0.0
+    return False, (await strat.get_window_stats(self.item, "borg_llm")).reset_time
+
 async def _acquire(self:RateLimiter):
     "Wait for a slot in the window, then take it."
-    loop = asyncio.get_running_loop()
-    lock = self._locks.setdefault(loop, asyncio.Lock())
+    lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
     t0 = time.monotonic()
     async with lock:
-        while not await self.strategy.hit(self.item, "borg_llm"):
-            reset, _ = await self.strategy.get_window_stats(self.item, "borg_llm")
-            await asyncio.sleep(min(max(reset - time.time(), 0.002), self.window_s))
+        while not (r := await _hit(self))[0]: await asyncio.sleep(min(max(r[1] - time.time(), 0.002), self.window_s))
     self.waited_s += time.monotonic() - t0
     self.acquired += 1
 
@@ -51,6 +59,6 @@ RateLimiter.acquire = _acquire
 
 # %% ../nbs/02_ratelimit.ipynb #647d93cb
 @cache
-def shared_limiter(rpm:int, window_s:float, storage:str="async+memory://") -> RateLimiter:
+def shared_limiter(rpm:int, window_s:float, storage:str="memory://") -> RateLimiter:
     "The process-wide limiter for this configuration."
     return RateLimiter(rpm, window_s, storage=storage)

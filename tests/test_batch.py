@@ -1,0 +1,218 @@
+"Batches: one rate limiter for 30 projects, kill and resume, quotas, bad entries, streaming, flat memory."
+import asyncio, gc, json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from filelock import FileLock
+from borg_llm.batch import Batch, is_done, result_keys, run_batch
+from borg_llm.cli import main as _main
+from borg_llm.ratelimit import shared_limiter
+from borg_llm.config import ConfigError, Settings
+from borg_llm.testing import StandIn, Fault
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
+SCRIPT = Path(sys.executable).parent/"borg-llm"
+
+
+def main(argv):
+    """`borg_llm.cli.main` in-process, with a fresh process-wide limiter: each call runs its own event loop, and the
+    `limits` async memory storage binds its asyncio locks to the first loop that contends for them."""
+    shared_limiter.cache_clear()
+    return _main(argv)
+
+def projects(d:Path, n:int=30, prefix:str="proj") -> list[str]:
+    "`n` facts files, copies of the samples with distinct names `<prefix>-00`..."
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        f = json.loads(SAMPLES[i % len(SAMPLES)].read_text()); f["name"] = f"{prefix}-{i:02d}"
+        (p := d/f"{prefix}-{i:02d}.json").write_text(json.dumps(f)); out.append(str(p))
+    return out
+
+def done(out:Path) -> set[str]:
+    return {p.stem for p in out.glob("*.json") if is_done(p)}
+
+def env_for(srv, tmp_path, **kw) -> dict:
+    e = {k: v for k, v in os.environ.items() if k != "OPENROUTER_API_KEY"}
+    return {**e, "BORG_LLM_BASE_URL": srv.base_url, "BORG_LLM_CACHE_DIR": str(tmp_path/"cache"), "BORG_LLM_RPM": "1000",
+            "BORG_LLM_RATE_WINDOW_S": "1", **kw}
+
+def settings(srv, tmp_path, **kw) -> Settings:
+    return Settings(base_url=srv.base_url, cache_dir=tmp_path/"cache", rpm=1000, rate_window_s=1, **kw)
+
+def asked_for(srv, names) -> set[str]:
+    "Which of `names` appear in some request the stand-in received."
+    text = srv.stats.bodies_text()
+    return {n for n in names if n in text}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiter():
+    "A fresh process-wide limiter per test: each test runs its own event loop(s), see `main` above."
+    shared_limiter.cache_clear()
+
+def test_30_projects_at_60_per_window_no_429(tmp_path):
+    "The issue's check, with the minute scaled down to 3 s: 120 requests through a 60-per-window server, no 429."
+    with StandIn(latency_s=0.05, rate_limit=(60, 3)) as srv:
+        files = projects(tmp_path/"in")
+        t0 = time.monotonic()
+        p = subprocess.run([str(SCRIPT), "batch", *files, "--out", str(tmp_path/"out"), "--no-progress"],
+                           env=env_for(srv, tmp_path, BORG_LLM_RPM="60", BORG_LLM_RATE_WINDOW_S="3"),
+                           capture_output=True, text=True, timeout=120)
+        secs = time.monotonic() - t0
+        assert p.returncode == 0, p.stderr
+        assert srv.stats.n_429 == 0 and len(srv.stats.chat) == 120, (srv.stats.n_429, f"load average {os.getloadavg()}")
+        starts = sorted(r.t0 for r in srv.stats.chat)
+        assert all(sum(1 for t in starts if s <= t < s + 3) <= 60 for s in starts)  # never more than 60 in 3 s
+    assert p.stdout.startswith("30 projects: 30 ok;") and p.stderr == ""
+    assert len(done(tmp_path/"out")) == 30
+    lines = [json.loads(l) for l in (tmp_path/"out"/"summary.jsonl").read_text().splitlines()]
+    assert len(lines) == 30 and {l["status"] for l in lines} == {"ok"}
+    assert 3 < secs < 30, secs  # at least one full window had to pass
+    print(f"30 projects, 120 requests at 60 per 3 s: {secs:.1f} s, 0 429s")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_kill_halfway_then_resume(tmp_path, sig):
+    with StandIn(latency_s=0.25) as srv:
+        files = projects(tmp_path/"in")
+        out = tmp_path/"out"
+        p = subprocess.Popen([str(SCRIPT), "batch", *files, "--out", str(out), "--concurrency", "3", "--no-progress"],
+                             env=env_for(srv, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(done(out)) < 8 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
+        p.send_signal(sig)
+        so, er = p.communicate(timeout=30)
+        if sig == signal.SIGINT:
+            assert p.returncode == 130 and so == "", (p.returncode, so, er)
+            assert er.count("\n") == 1 and er.startswith("borg-llm: interrupted:") and "Traceback" not in er, er
+        else: assert p.returncode == -signal.SIGKILL
+        finished = done(out)
+        assert 8 <= len(finished) < 30, len(finished)
+        for f in out.glob("*.json"): json.loads(f.read_text())  # every result file is whole
+        srv.stats.reset()
+        os.environ.update({k: v for k, v in env_for(srv, tmp_path).items() if k.startswith("BORG_LLM_")})
+        try: code = main(["batch", *files, "--out", str(out), "--concurrency", "3", "--no-progress"])
+        finally:
+            for k in ("BORG_LLM_BASE_URL", "BORG_LLM_CACHE_DIR", "BORG_LLM_RPM", "BORG_LLM_RATE_WINDOW_S"): os.environ.pop(k)
+        assert code == 0
+        assert len(done(out)) == 30 and not list(out.glob(".*.tmp"))
+        assert asked_for(srv, finished) == set()  # no finished project was asked for again
+        rest = {Path(f).stem for f in files} - finished
+        assert asked_for(srv, rest) == rest  # names are found in requests: the check above is not vacuous
+        assert len(srv.stats.chat) <= 4 * (30 - len(finished))
+
+
+def test_daily_quota_stops_cleanly_and_resumes(tmp_path, capsys, monkeypatch):
+    with StandIn(daily_limit=40) as srv:
+        files = projects(tmp_path/"in")
+        out = tmp_path/"out"
+        for k, v in env_for(srv, tmp_path, BORG_LLM_MAX_RETRIES="0").items():
+            if k.startswith("BORG_LLM_"): monkeypatch.setenv(k, v)
+        code = main(["batch", *files, "--out", str(out), "--concurrency", "2", "--no-progress"])
+        o = capsys.readouterr()
+        assert code == 3
+        assert o.err.count("\n") == 1 and o.err.startswith("borg-llm: stopped: daily request quota exhausted (HTTP 429); it resets at 20"), o.err
+        assert "run the same command again to resume" in o.err and "not started" in o.out
+        assert srv.stats.by_fault["daily_limit"] <= 6  # the in-flight projects' calls, no retry storm
+        finished = done(out)
+        assert 5 <= len(finished) <= 10, len(finished)
+        srv.configure(daily_limit=None); srv.stats.reset()
+        code = main(["batch", *files, "--out", str(out), "--concurrency", "2", "--no-progress"])
+        o = capsys.readouterr()
+        assert code == 0 and o.err == "" and f"{len(finished)} skipped" in o.out, (o.out, o.err)
+        assert len(done(out)) == 30 and asked_for(srv, finished) == set()
+
+
+async def test_402_stops_scheduling(tmp_path):
+    with StandIn() as srv:
+        files = projects(tmp_path/"in", 12)
+        b = Batch(files, tmp_path/"out", concurrency=2, settings=settings(srv, tmp_path, max_retries=0), cache="off", progress=False)
+        async for o in b:
+            if sum(b.counts.values()) == 4: srv.configure(faults=[Fault("402")])
+        assert b.quota == {"what": "credits exhausted (HTTP 402)", "resets_at": None}
+        assert b.not_started >= 4 and b.counts["ok"] >= 4
+        assert b.quota_message().startswith("stopped: credits exhausted (HTTP 402). Finished results are kept")
+        srv.configure(faults=[]); srv.stats.reset()
+        finished = done(tmp_path/"out")
+        b = await Batch(files, tmp_path/"out", concurrency=2, settings=settings(srv, tmp_path), progress=False).run()
+        assert b.counts["skipped"] == len(finished) and b.counts["ok"] == 12 - len(finished) and b.quota is None
+        assert asked_for(srv, finished) == set()
+
+
+def test_bad_entries_recorded_batch_continues(tmp_path, capsys, monkeypatch):
+    files = projects(tmp_path/"in", 3)
+    (tmp_path/"empty").mkdir()
+    (tmp_path/"bad.json").write_text("{oops")
+    (tmp_path/"nameless.json").write_text(json.dumps({"languages": {"Go": {"files": 2, "lines": 30}}}))
+    monkeypatch.setenv("BORG_LLM_CACHE_DIR", str(tmp_path/"cache"))
+    entries = [files[0], str(tmp_path/"empty"), files[1], str(tmp_path/"bad.json"), str(ROOT/"data"/"repos"/"ledgerd"),
+               str(tmp_path/"nameless.json"), files[2]]
+    code = main(["batch", *entries, "--out", str(tmp_path/"out"), "--dry-run", "--no-progress"])
+    o = capsys.readouterr()
+    assert code == 3 and o.out.startswith("7 projects: 5 ok, 2 error;")
+    assert len(o.err.splitlines()) == 2 and all(l.startswith("borg-llm: ") for l in o.err.splitlines())
+    lines = {l["key"]: l for l in map(json.loads, (tmp_path/"out"/"summary.jsonl").read_text().splitlines())}
+    assert lines["empty"]["status"] == "error" and "no files to describe" in lines["empty"]["error"]
+    assert lines["bad"]["status"] == "error" and "not valid JSON" in lines["bad"]["error"]
+    assert lines["nameless"]["project"] == "nameless" and lines["ledgerd"]["status"] == "ok"
+
+
+async def test_results_stream_as_they_finish(tmp_path):
+    "The slow first project does not hold back the others; each outcome arrives while other projects still run."
+    async def answer(body, schema):
+        if "proj-00" in json.dumps(body): await asyncio.sleep(1.0)
+    with StandIn(answer_fn=answer, latency_s=0.02) as srv:
+        files = projects(tmp_path/"in", 8)
+        order, inflight = [], []
+        async for o in Batch(files, tmp_path/"out", concurrency=3, settings=settings(srv, tmp_path), cache="off", progress=False):
+            order.append(o.key); inflight.append(srv.stats.inflight)
+            assert o.file.exists() and o.result.meta["project"] == o.key
+        assert order[0] != "proj-00" and order.index("proj-00") >= 3
+        assert srv.stats.max_inflight <= 3 * 3 and any(inflight)
+
+
+async def test_shared_panel_and_callback(tmp_path):
+    from borg_llm.client import Panel
+    with StandIn() as srv:
+        files = projects(tmp_path/"in", 4)
+        got = []
+        async def cb(o): got.append(o.key)
+        async with Panel(settings(srv, tmp_path), cache="off") as p:
+            b = await Batch(files, tmp_path/"out", panel=p, progress=False).run(on_result=cb)
+            assert not p.client.is_closed()  # a panel that was given is not closed by the batch
+        assert sorted(got) == [f"proj-{i:02d}" for i in range(4)] and b.counts["ok"] == 4
+
+
+def test_keys_and_lock(tmp_path):
+    keys = result_keys([str(tmp_path/"a"/"app"), str(tmp_path/"b"/"app"), str(tmp_path/"x.json"), "weird name!"])
+    assert len(set(keys.values())) == 4 and keys[str(tmp_path/"x.json")] == "x" and keys["weird name!"] == "weird-name"
+    assert len(Batch([str(tmp_path/"x.json"), str(tmp_path/"x.json"), f"{tmp_path}/./x.json"], tmp_path/"o").sources) == 1
+    (tmp_path/"o").mkdir()
+    with FileLock(tmp_path/"o"/".batch.lock"):
+        with pytest.raises(ConfigError, match="another batch"): run_batch(projects(tmp_path/"in", 1), tmp_path/"o", dry_run=True, progress=False)
+
+
+def test_memory_flat_for_1000_projects(tmp_path):
+    "No result is kept: while 1,000 projects go through, at most a handful of analyses are alive at any time."
+    from borg_llm.pipeline import Analysis
+    d = tmp_path/"in"; d.mkdir()
+    for i in range(1000): (d/f"p{i:04d}.json").write_text(json.dumps({"name": f"p{i}", "languages": {"Python": {"files": 1, "lines": 9}}}))
+    alive = []
+    def check(o):
+        if int(o.key[1:]) % 100 == 99:
+            alive.append(sum(isinstance(x, Analysis) for x in gc.get_objects()))
+    b = Batch(sorted(map(str, d.glob("*.json"))), tmp_path/"out2", dry_run=True, progress=False, concurrency=8)
+    asyncio.run(b.run(on_result=check))
+    assert b.counts["ok"] == 1000 and len(alive) >= 5 and max(alive) <= 8 + 2, alive
+    print(f"1000 projects: at most {max(alive)} analyses alive at once")
+
+
+def test_facts_dir_merged_into_directories(tmp_path, capsys):
+    (tmp_path/"facts").mkdir()
+    (tmp_path/"facts"/"snake-toy.json").write_text(json.dumps({"code_analysis": {"quality_score": 9.5}}))
+    code = main(["batch", str(ROOT/"data"/"repos"/"snake-toy"), str(ROOT/"data"/"repos"/"ledgerd"), "--out", str(tmp_path/"out"),
+                 "--facts-dir", str(tmp_path/"facts"), "--dry-run", "--no-progress"])
+    assert code == 0 and capsys.readouterr().out.startswith("2 projects: 2 ok;")
+    arch = lambda k: json.loads((tmp_path/"out"/f"{k}.json").read_text())["llm_results"]["architect_analysis"]["architecture_assessment"]
+    assert "9.5/10" in arch("snake-toy") and "9.5/10" not in arch("ledgerd")

