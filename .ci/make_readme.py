@@ -11,6 +11,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTIVE = re.compile(r"^#\|\s*(.*)$")
+DETAILS = re.compile(r"<details>.*?</details>", re.S) # folded raw results: for the notebook, too long for the README
 
 def directives(src:str) -> list[str]: return [m.group(1).strip() for l in src.splitlines() if (m := DIRECTIVE.match(l))]
 
@@ -19,7 +20,7 @@ def outputs(cell) -> str:
     parts = []
     for o in cell.get("outputs", []):
         data = o.get("data", {})
-        if "text/markdown" in data: parts.append("".join(data["text/markdown"]))
+        if "text/markdown" in data: parts.append(DETAILS.sub("", "".join(data["text/markdown"])).strip())
         elif "text/plain" in data or o.get("output_type") == "stream":
             txt = "".join(data.get("text/plain", "") or o.get("text", "")).rstrip()
             if txt: parts.append(f"```\n{txt}\n```")

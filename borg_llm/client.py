@@ -24,7 +24,7 @@ from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
 __all__ = ['make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence', 'check_completion', 'quota_error',
-           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel']
+           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel', 'grammar_schema']
 
 # %% ../nbs/05_client.ipynb #00b1a1f1
 _current: contextvars.ContextVar[Call|None] = contextvars.ContextVar("borg_llm_call", default=None)
@@ -34,16 +34,22 @@ def _ssl_context():
     "One TLS context per process: building it reads the CA bundle (~35 ms), too slow to repeat per panel."
     return httpx2.create_ssl_context()
 
+class _Gated(DefaultAsyncHttpxClient):
+    "Each POST holds a slot of `limiter` from before it is sent until its response, or its error, is back."
+    # `send`, not a wrapped transport: passing `transport=` would turn off httpx2's HTTPS_PROXY / NO_PROXY handling
+    def __init__(self, limiter:RateLimiter|None, **kw): super().__init__(**kw); self.limiter = limiter
+    async def send(self, request:httpx2.Request, **kw) -> httpx2.Response:
+        if self.limiter is None or request.method != "POST": return await super().send(request, **kw)
+        async with self.limiter.slot(): return await super().send(request, **kw)
+
 def make_openai(s:Settings, # settings: base URL, key, timeout, retries, attribution
                 limiter:RateLimiter|None=None, # gate for every request; None: no limit
                ) -> AsyncOpenAI:
     "An `AsyncOpenAI` client for `s` whose requests all pass through `limiter`."
-    async def gate(request:httpx2.Request):
-        if request.method != "POST": return
-        if limiter is not None: await limiter.acquire()
-        if (c := _current.get()) is not None: c.http_requests += 1
-    http = DefaultAsyncHttpxClient(event_hooks={"request": [gate]}, verify=_ssl_context(), timeout=httpx2.Timeout(s.timeout, connect=5.0),
-                                   limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200))
+    async def count(request:httpx2.Request):
+        if request.method == "POST" and (c := _current.get()) is not None: c.http_requests += 1
+    http = _Gated(limiter, event_hooks={"request": [count]}, verify=_ssl_context(), timeout=httpx2.Timeout(s.timeout, connect=5.0),
+                  limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200))
     headers = {"HTTP-Referer": s.app_url, "X-OpenRouter-Title": s.app_title, "X-Title": s.app_title}
     return AsyncOpenAI(api_key=api_key_for(s), base_url=s.base_url, timeout=s.timeout, max_retries=s.max_retries,
                        default_headers=headers, http_client=http)
@@ -199,11 +205,14 @@ class Panel:
     def __repr__(self): return f"Panel({self.settings.base_url}, {self.limiter}, {self.cache})"
 
 # %% ../nbs/05_client.ipynb #8ad76616
+_plain: contextvars.ContextVar[list|None] = contextvars.ContextVar("borg_llm_plain", default=None)
+
 @patch
 def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
     if mode not in self._ins:
         m = _MODES[mode]
         async def create(**kw):
+            if (plain := _plain.get()) is not None: kw["messages"] = plain + kw["messages"][len(plain):]
             c = _current.get()
             if c is not None: c.attempts += 1
             r = await self.client.chat.completions.create(**kw)
@@ -224,19 +233,33 @@ def _add_usage(c:Call, u) -> None:
     c.completion_tokens += getattr(u, "completion_tokens", 0) or 0
     c.cost_usd += float((getattr(u, "model_extra", None) or {}).get("cost") or 0)
 
+def grammar_schema(schema:dict, # a pydantic JSON schema
+                   max_chars:int=200, # longest string a grammar allows
+                   max_items:int=4, # longest list a grammar allows
+                  ) -> dict:
+    "`schema` with non-empty, bounded strings and lists: a grammar-constrained server cannot then answer `\"\"` or ramble."
+    if isinstance(schema, list): return [grammar_schema(v, max_chars, max_items) for v in schema]
+    if not isinstance(schema, dict): return schema
+    out = {k: grammar_schema(v, max_chars, max_items) for k,v in schema.items()}
+    if out.get("type") == "string" and "enum" not in out: out = {"minLength": 1, "maxLength": max_chars, **out}
+    if out.get("type") == "array": out = {"minItems": 1, "maxItems": max_items, **out}
+    return out
+
 @patch
 async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
               temperature=spec.temperature, max_tokens=spec.max_tokens)
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)] # an open circuit leaves the routing list too
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
-    if spec.mode == "json_object_schema":
-        kw["response_format"] = {"type": "json_object", "schema": schema.model_json_schema()}
+    grammar = spec.mode == "json_object_schema"
+    if grammar: kw["response_format"] = {"type": "json_object", "schema": grammar_schema(schema.model_json_schema())}
     before = c.attempts
+    token = _plain.set(list(messages) if grammar else None)
     try: obj, comp = await self._instructor(spec.mode).create_with_completion(**kw)
     except InstructorRetryException as e:
         _add_usage(c, e.total_usage); c.reasks += max(c.attempts - before - 1, 0)
         raise
+    finally: _plain.reset(token)
     _add_usage(c, comp.usage); c.reasks += c.attempts - before - 1
     return obj.model_dump(mode="json")
 

@@ -4,10 +4,10 @@
 
 # %% ../nbs/08_pipeline.ipynb #fe8ce4fd
 from __future__ import annotations
-import asyncio, concurrent.futures, time
+import asyncio, concurrent.futures, json, time
 from datetime import datetime, timezone
 import borg_llm
-from .config import ROLES, SPECIALISTS, ConfigError, Roster, Settings, default_roster_path, load_roster, with_models
+from .config import ROLES, SPECIALISTS, ConfigError, Roster, Settings, default_roster_path, load_roster, prompts_dir, with_models
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS
 from .client import Call, Panel
 from .prompts import render
@@ -116,7 +116,7 @@ async def analyze_with_llm(project_data:dict, # the project's facts: name, langu
     try:
         budget = panel.settings.context_tokens
         specs = {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
-        rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=panel.settings.prompts_dir)
+        rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
                     for role in SPECIALISTS}
         calls = dict(zip(SPECIALISTS, await asyncio.gather(*[
             panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS])))
@@ -132,8 +132,9 @@ async def _aggregate(panel:Panel, facts:dict, calls:dict[str,Call], spec, budget
     if quota or not any(c.ok for c in calls.values()):
         why = quota.error if quota else "every specialist failed"
         return Call("aggregator", spec.model, facts["name"], status="failed", error=f"not asked: {why}", quota=quota and quota.quota), None
-    r = render("aggregator", facts, spec.prompt, findings=findings, budget=budget, directory=panel.settings.prompts_dir)
-    return await panel.ask("aggregator", r.messages, project=facts["name"], spec=spec), r
+    r = render("aggregator", facts, spec.prompt, findings=findings, budget=budget, directory=prompts_dir(panel.settings))
+    store = all(c.ok for c in calls.values()) # an aggregation over a failed specialist is not cached
+    return await panel.ask("aggregator", r.messages, project=facts["name"], spec=spec, store=store), r
 
 # %% ../nbs/08_pipeline.ipynb #fb7d6b70
 def _result(facts, calls:dict[str,Call], rendered:dict, t0, started, s:Settings) -> Analysis:
@@ -186,7 +187,18 @@ def summary(a:dict, markdown:bool=False) -> str:
     lines.append(f"Time {m['total_time_seconds']:.2f} s · API calls {m['api_calls']} · cache hits {m['cache_hits']} · "
                  f"tokens {m['prompt_tokens']}+{m['completion_tokens']} · cost ${m['cost_usd']:.4f} · status {m['status']}")
     lines = [l for l in lines if l is not None]
-    return "\n\n".join(lines) if markdown else "\n".join(lines)
+    return _markdown(a, lines) if markdown else "\n".join(lines)
+
+def _markdown(a:dict, lines:list[str]) -> str:
+    "The summary's lines as markdown (lists stay lists), the whole result folded below."
+    out = []
+    for l in lines:
+        if l.startswith("  ["): out.append(f"- {l.strip()}")
+        elif l.startswith("  ") and l.strip()[:1].isdigit(): out.append(l.strip())
+        elif l.startswith("  "): out.append(f"- `{l.strip()}`")
+        else: out += ["", l]
+    js = json.dumps(a, indent=1, ensure_ascii=False, default=str)
+    return "\n".join(out).strip() + f"\n\n<details><summary>the full result</summary>\n\n```json\n{js}\n```\n\n</details>"
 
 # %% ../nbs/08_pipeline.ipynb #1289fc0d
 def analyze(project_data:dict, **kwargs) -> Analysis:

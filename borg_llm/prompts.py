@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_prompts.ipynb #cecf9c68
 from __future__ import annotations
-import copy, hashlib, json, tomllib
+import copy, functools, hashlib, json, tomllib
 from dataclasses import dataclass
 from pathlib import Path
 import jinja2
@@ -33,7 +33,13 @@ def load_template(name:str, # file name without `.toml`, e.g. "architect" or "ar
     if not path.is_file():
         have = sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith("roster"))
         raise ConfigError(f"unknown prompt {name!r}: choose one of {', '.join(have)}")
-    text = path.read_text()
+    st = path.stat()
+    return _parse(name, str(path), st.st_mtime_ns, st.st_size)
+
+@functools.lru_cache(maxsize=256)
+def _parse(name:str, path:str, mtime_ns:int, size:int) -> Template:
+    "Parse a template file once per version of it (keyed by modification time and size)."
+    text = Path(path).read_text()
     try: t = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e: raise ConfigError(f"prompt {path} is not valid TOML: {e}") from None
     if not {"system", "user"} <= set(t): raise ConfigError(f"prompt {path} needs both `system` and `user`")
@@ -78,6 +84,13 @@ def budget_facts(facts:dict, # project facts
     return d, trimmed
 
 # %% ../nbs/07_prompts.ipynb #03abf050
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+@functools.lru_cache(maxsize=256)
+def _jinja(text:str) -> jinja2.Template:
+    "A compiled Jinja2 template, compiled once per text."
+    return _ENV.from_string(text)
+
 @dataclass
 class Rendered:
     "The messages for one role and where they came from."
@@ -99,8 +112,7 @@ def render(role:str, # architect | deployment | business | aggregator
     if role == "aggregator":
         data, trimmed = budget_facts({"name": facts.get("name"), **(findings or {})}, budget)
     else: data, trimmed = budget_facts(facts, budget)
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    user = env.from_string(t.user)
+    user = _jinja(t.user)
     msgs = [{"role": "system", "content": t.system.strip()}]
     for ex in t.examples:
         msgs += [{"role": "user", "content": user.render(data=f"<{FENCE}>\n{ex['data']}\n</{FENCE}>").strip()},

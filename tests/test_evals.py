@@ -94,7 +94,7 @@ def test_content_table():
     t = pd.DataFrame([row(role="architect", prompt="architect", answer=json.dumps(ex)),
                       row(role="architect", prompt="architect-zeroshot", variant="w", answer=json.dumps({"a": "demo: fine", "b": " "}))])
     c = content(t)
-    assert c.loc["v"].tolist() == [0.0, 0.0, 1.0] and c.loc["w"].tolist() == [1.0, 1.0, 0.0]
+    assert c.loc["v"].tolist() == [0.0, 0.0, 1.0, 0.0] and c.loc["w"].tolist() == [1.0, 1.0, 0.0, 0.0]
 
 
 def test_report_and_save_are_deterministic(tmp_path):
@@ -109,6 +109,6 @@ def test_report_and_save_are_deterministic(tmp_path):
 def test_replay_miss_names_the_record_command(tmp_path):
     d = tmp_path/"prompts"; shutil.copytree(prompts_dir(), d)
     (d/"business.toml").write_text((d/"business.toml").read_text().replace("candid", "blunt"))
-    g = GRIDS["prompts"].subset(projects=("snake-toy",), repeats=1, variants={"few-shot": {}})
+    g = GRIDS["prompts"].subset(projects=("snake-toy",), repeats=1, variants={"zero-shot": {}})
     with pytest.raises(ReplayMiss, match="python -m borg_llm.evals record prompts"):
         run_grid(g, directory=d, recordings=tmp_path)

@@ -168,9 +168,11 @@ def test_module_entry_point():
 def test_shared_limiter_survives_a_new_event_loop():
     "analyze() twice in a script runs two event loops; both contend for one process-wide limiter."
     from borg_llm.ratelimit import RateLimiter
-    lim = RateLimiter(5, 0.5, margin_s=0.01)
-    async def contend(): await asyncio.gather(*[lim.acquire() for _ in range(8)])
+    lim = RateLimiter(5, 0.5)
+    async def one():
+        async with lim.slot(): pass  # a request answered at once
+    async def contend(): await asyncio.gather(*[one() for _ in range(8)])
     t0 = time.monotonic()
     asyncio.run(contend())
     asyncio.run(contend())
-    assert lim.acquired == 16 and time.monotonic() - t0 > 1.0  # 16 starts at 5 per 0.5 s need three refills
+    assert lim.acquired == 16 and lim._inflight == 0 and time.monotonic() - t0 > 1.0  # 16 at 5 per 0.5 s need three refills
