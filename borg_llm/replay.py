@@ -143,32 +143,11 @@ async def astop(self:ReplayServer):
     if self._runner is not None: await self._runner.cleanup(); self._runner = None
 
 # %% ../nbs/13_replay.ipynb #39460c61
-@patch
-def start(self:ReplayServer) -> ReplayServer:
-    "Serve from a background thread with its own event loop."
-    if self._thread is not None: return self
-    ready, errs = threading.Event(), []
-    def run():
-        self._loop = loop = asyncio.new_event_loop()
-        try: loop.run_until_complete(self.astart())
-        except BaseException as e: errs.append(e); ready.set(); loop.close(); return
-        ready.set(); loop.run_forever()
-        loop.run_until_complete(self.astop()); loop.close()
-    self._thread = threading.Thread(target=run, name=f"replay-{id(self):x}", daemon=True)
-    self._thread.start(); ready.wait()
-    if errs: self._thread = None; raise errs[0]
-    return self
+from .testing import StandIn
+# The stand-in's background-thread serving works for any server with `astart`/`astop`, `_thread` and `_loop`.
+ReplayServer.start, ReplayServer.stop = StandIn.start, StandIn.stop
+ReplayServer.__enter__, ReplayServer.__exit__ = StandIn.__enter__, StandIn.__exit__
 
-@patch
-def stop(self:ReplayServer):
-    "Stop the background server."
-    if self._thread is None: return
-    self._loop.call_soon_threadsafe(self._loop.stop); self._thread.join(); self._thread = None
-
-@patch
-def __enter__(self:ReplayServer): return self.start()
-@patch
-def __exit__(self:ReplayServer, *exc): self.stop()
 @patch
 async def __aenter__(self:ReplayServer): return await self.astart()
 @patch
