@@ -102,6 +102,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'borg_llm.client.check_completion': ('client.html#check_completion', 'borg_llm/client.py'),
                                  'borg_llm.client.describe': ('client.html#describe', 'borg_llm/client.py'),
                                  'borg_llm.client.grammar_schema': ('client.html#grammar_schema', 'borg_llm/client.py'),
+                                 'borg_llm.client.lenient_json': ('client.html#lenient_json', 'borg_llm/client.py'),
                                  'borg_llm.client.make_openai': ('client.html#make_openai', 'borg_llm/client.py'),
                                  'borg_llm.client.quiet_instructor': ('client.html#quiet_instructor', 'borg_llm/client.py'),
                                  'borg_llm.client.quota_error': ('client.html#quota_error', 'borg_llm/client.py'),

@@ -24,7 +24,7 @@ from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
 __all__ = ['make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence', 'check_completion', 'quota_error',
-           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel', 'grammar_schema']
+           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel', 'lenient_json', 'grammar_schema']
 
 # %% ../nbs/05_client.ipynb #00b1a1f1
 _current: contextvars.ContextVar[Call|None] = contextvars.ContextVar("borg_llm_call", default=None)
@@ -207,6 +207,12 @@ class Panel:
 # %% ../nbs/05_client.ipynb #8ad76616
 _plain: contextvars.ContextVar[list|None] = contextvars.ContextVar("borg_llm_plain", default=None)
 
+def lenient_json(text:str|None) -> str|None:
+    "`text` re-serialised if it is JSON with raw control characters in its strings (which pydantic's parser rejects)."
+    if not text: return text
+    try: return json.dumps(json.loads(text, strict=False), ensure_ascii=False) if any(ord(ch) < 32 for ch in text) else text
+    except ValueError: return text
+
 @patch
 def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
     if mode not in self._ins:
@@ -218,8 +224,8 @@ def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
             r = await self.client.chat.completions.create(**kw)
             check_completion(r)
             msg = r.choices[0].message
-            msg.content = unfence(strip_think(msg.content))
-            for tc in msg.tool_calls or []: tc.function.arguments = unfence(tc.function.arguments)
+            msg.content = lenient_json(unfence(strip_think(msg.content)))
+            for tc in msg.tool_calls or []: tc.function.arguments = lenient_json(unfence(tc.function.arguments))
             if c is not None: c.model_answered = r.model
             return r
         self._ins[mode] = instructor.AsyncInstructor(client=self.client, create=instructor.patch(
@@ -249,6 +255,7 @@ def grammar_schema(schema:dict, # a pydantic JSON schema
 async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
               temperature=spec.temperature, max_tokens=spec.max_tokens)
+    if spec.seed is not None: kw["seed"] = spec.seed
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)] # an open circuit leaves the routing list too
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
     grammar = spec.mode == "json_object_schema"
@@ -288,7 +295,8 @@ async def ask(self:Panel, role:str, # which role
     token = _current.set(c)
     t0 = time.monotonic()
     key = cache_key(spec.model, spec.mode, messages, _schema_json(schema), dict(fallbacks=spec.fallbacks,
-                    route_fallbacks=spec.route_fallbacks, temperature=spec.temperature, max_tokens=spec.max_tokens))
+                    route_fallbacks=spec.route_fallbacks, temperature=spec.temperature, max_tokens=spec.max_tokens,
+                    **({"seed": spec.seed} if spec.seed is not None else {})))
     try:
         out, c.cache_hit = await self.cache.get(key, lambda: self._ask_models(spec, messages, _response_model(schema), c), store)
         c.answer, c.model_answered = out["answer"], out["model"]

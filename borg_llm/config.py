@@ -66,6 +66,7 @@ class RoleSpec(BaseModel, extra="forbid"):
     prompt: str|None = None # template name in prompts/; None: the role's name
     temperature: float = 0.2
     max_tokens: int = 1500
+    seed: int|None = None # sampling seed, for servers that honour it (llama.cpp): reproducible local runs
     route_fallbacks: bool = True # also send the fallbacks as OpenRouter's `models` routing list
 
     @property

@@ -60,7 +60,7 @@ def seeded(panel:Panel, seed:int|None) -> dict:
     comp, lat = panel.client.chat.completions, {}
     orig = comp.create
     async def create(*args, **kw):
-        if seed is not None: kw.setdefault("seed", seed)
+        if seed is not None: kw["seed"] = seed # the repeat's seed wins over a roster's
         r = await orig(*args, **kw)
         c, rep = _client._current.get(), (getattr(r, "model_extra", None) or {}).get("borg_replay") or {}
         if c is not None and "latency_s" in rep: lat[c.role] = round(lat.get(c.role, 0) + rep["latency_s"], 2)

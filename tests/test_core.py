@@ -37,11 +37,11 @@ def test_result_contract(srv, tmp_path):
     assert all(m["roles"][r]["status"] == "ok" for r in RESULT_KEYS)
     assert json.loads(json.dumps(a)) == a  # plain JSON
 
-async def test_overlap_under_750ms(tmp_path):
+async def test_specialists_overlap_aggregator_waits(tmp_path):
     with StandIn(latency_s=0.3) as srv:
         a = await analyze_with_llm(facts(), settings=settings(srv, tmp_path), cache="off")
         reqs = sorted(srv.stats.chat, key=lambda q: q.t0)
-    assert a["llm_results"]["metadata"]["total_time_seconds"] < 0.75
+    # The wall time (about two latencies) is a benchmark figure (bench/bench.py, row 1); here, the structure behind it:
     assert max(q.t0 for q in reqs[:3]) < min(q.t1 for q in reqs[:3])
     assert reqs[3].t0 >= max(q.t1 for q in reqs[:3])
 

@@ -4,7 +4,7 @@ Every answer schema-valid at the first attempt (no re-ask), no field empty, no f
 project named. One shared server, cache off, seed 1 (the local roster's prompts: the requests recorded for
 nbs/20_eval_prompts.ipynb's few-shot variant, repeat 1). The time per analysis is printed, not asserted: it is a
 benchmark figure (bench/bench.py, row 6). Set BORG_LLM_QUALITY_BASE_URL to reuse a local server already running."""
-import json, os, time
+import json, os, re, time
 
 import pytest
 
@@ -66,16 +66,23 @@ def test_no_empty_field(rows):
     assert not empty
 
 
-@known("a 135M model copies its worked example: 5 of 6 recorded business answers, 3 of 5 architect answers")
+@known("a 135M model copies its worked example: 5 of 6 recorded business answers, 3 of 6 architect answers")
 def test_no_copy_of_a_worked_example(rows):
     df, _ = rows
     copies = {(p, r): f for p, r, a in zip(df.project, df.role, df.answer) if a == a and (f := copied_fields(a, _examples(r)))}
     assert not copies
 
 
+def _names(answer:str, project:str) -> bool:
+    "Does `answer` name `project`, as written or as people write it ('tinyhttp' for tinyhttp-py, 'Team Handbook')?"
+    a = answer.lower()
+    forms = {project, project.replace("-", " "), project.replace("-", ""), re.sub(r"[-_](py|js|go|rs|rb)$", "", project)}
+    return any(f.lower() in a for f in forms)
+
+
 def test_answers_name_the_project(rows):
     df, _ = rows
-    named = df.assign(named=[a == a and p.lower() in a.lower() for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
+    named = df.assign(named=[a == a and _names(a, p) for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
     print("roles naming the project:", named.to_dict())
     assert (named >= 2).all(), named.to_dict()
 
