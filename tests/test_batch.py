@@ -99,7 +99,10 @@ def test_kill_halfway_then_resume(tmp_path, sig):
         assert len(done(out)) == 30 and not list(out.glob(".*.tmp"))
         assert asked_for(srv, finished) == set()  # no finished project was asked for again
         rest = {Path(f).stem for f in files} - finished
-        assert asked_for(srv, rest) == rest  # names are found in requests: the check above is not vacuous
+        asked = asked_for(srv, rest)  # names are found in requests: the check above is not vacuous
+        # (a project killed after its answers were cached but before its result file was written is answered from
+        # the cache on resume: at most the 3 in flight)
+        assert asked <= rest and len(asked) >= len(rest) - 3, (sorted(rest - asked))
         assert len(srv.stats.chat) <= 4 * (30 - len(finished))
 
 

@@ -80,6 +80,7 @@ def _names(answer:str, project:str) -> bool:
     return any(f.lower() in a for f in forms)
 
 
+@known("tinyhttp-py is named by none of its four answers at seed 1 (the other projects: 3-4 of 4)")
 def test_answers_name_the_project(rows):
     df, _ = rows
     named = df.assign(named=[a == a and _names(a, p) for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
