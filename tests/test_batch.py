@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 from borg_llm.batch import Batch, is_done, result_keys, run_batch
-from borg_llm.cli import main as _main
+from borg_llm.cli import main
 from borg_llm.ratelimit import shared_limiter
 from borg_llm.config import ConfigError, Settings
 from borg_llm.testing import StandIn, Fault
@@ -14,11 +14,6 @@ SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 SCRIPT = Path(sys.executable).parent/"borg-llm"
 
 
-def main(argv):
-    """`borg_llm.cli.main` in-process, with a fresh process-wide limiter: each call runs its own event loop, and the
-    `limits` async memory storage binds its asyncio locks to the first loop that contends for them."""
-    shared_limiter.cache_clear()
-    return _main(argv)
 
 def projects(d:Path, n:int=30, prefix:str="proj") -> list[str]:
     "`n` facts files, copies of the samples with distinct names `<prefix>-00`..."
@@ -48,7 +43,7 @@ def asked_for(srv, names) -> set[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_limiter():
-    "A fresh process-wide limiter per test: each test runs its own event loop(s), see `main` above."
+    "A fresh process-wide limiter per test, so one test's requests do not use up the next one's window."
     shared_limiter.cache_clear()
 
 def test_30_projects_at_60_per_window_no_429(tmp_path):

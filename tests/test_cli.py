@@ -18,7 +18,7 @@ SCRIPT = Path(sys.executable).parent/"borg-llm"
 
 @pytest.fixture(autouse=True)
 def fresh_limiter():
-    "A fresh process-wide limiter per test (pytest-asyncio gives each test its own event loop)."
+    "A fresh process-wide limiter per test, so one test's requests do not use up the next one's window."
     shared_limiter.cache_clear()
 
 @pytest.fixture
@@ -35,7 +35,6 @@ def env(srv, tmp_path, monkeypatch):
 
 def cli(capsys, *argv):
     "Run main in-process: (exit status, stdout, stderr)."
-    shared_limiter.cache_clear()  # each call runs its own event loop; the `limits` memory storage binds locks to one loop
     code = main([str(a) for a in argv])
     o = capsys.readouterr()
     return code, o.out, o.err
