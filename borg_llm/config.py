@@ -12,13 +12,14 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # %% auto #0
-__all__ = ['OPENROUTER_URL', 'PROJECT_ROOT', 'ROLES', 'SPECIALISTS', 'Mode', 'ConfigError', 'Settings', 'is_openrouter',
-           'api_key_for', 'RoleSpec', 'Roster', 'check_role', 'default_roster_path', 'prompts_dir', 'load_roster',
-           'with_models']
+__all__ = ['OPENROUTER_URL', 'PACKAGE_DIR', 'PROJECT_ROOT', 'ROLES', 'SPECIALISTS', 'Mode', 'ConfigError', 'Settings',
+           'is_openrouter', 'api_key_for', 'RoleSpec', 'Roster', 'check_role', 'default_roster_path', 'prompts_dir',
+           'load_roster', 'with_models']
 
 # %% ../nbs/00_config.ipynb #d106b1f1
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path.cwd().parent
+PACKAGE_DIR = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent/"borg_llm"
+PROJECT_ROOT = PACKAGE_DIR.parent # the checkout (data/, bench/) when run from one
 
 class ConfigError(ValueError):
     "Bad or missing configuration; the message is one line that says what to set."
@@ -35,8 +36,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(2, ge=0) # transport retries done by the OpenAI SDK (429, 5xx, connection errors)
     max_reasks: int = Field(2, ge=0) # instructor re-asks after a validation failure
     cache_dir: Path = Path(user_cache_dir("borg_llm")) # joblib cache, call log, local server state
-    roster: Path|None = None # roster TOML; None: prompts/roster.toml
-    prompts_dir: Path|None = None # prompt templates; None: the repository's prompts/
+    roster: Path|None = None # roster TOML; None: roster.toml in the prompts folder
+    prompts_dir: Path|None = None # prompt templates; None: the package's `borg_llm/prompts` (`prompts/` in a checkout)
+    local_model: str|None = None # embedded model for keyless runs (`borg-llm models` lists them); None: the default
     context_tokens: int = Field(6000, ge=200) # budget for the project context in a prompt
     app_url: str = "https://github.com/borg-tools/borg_llm" # OpenRouter attribution: HTTP-Referer
     app_title: str = "borg_llm" # OpenRouter attribution: X-OpenRouter-Title
@@ -92,8 +94,8 @@ def default_roster_path(s:Settings|None=None) -> Path:
     return prompts_dir(s)/"roster.toml"
 
 def prompts_dir(s:Settings|None=None) -> Path:
-    "Where prompt templates live: `s.prompts_dir` or the repository's `prompts/`."
-    return Path(s.prompts_dir) if s is not None and s.prompts_dir is not None else PROJECT_ROOT/"prompts"
+    "Where prompt templates live: `s.prompts_dir`, else the `prompts` folder shipped inside the package."
+    return Path(s.prompts_dir) if s is not None and s.prompts_dir is not None else PACKAGE_DIR/"prompts"
 
 def load_roster(path:Path|str|None=None, # roster TOML; None: the default roster
                ) -> Roster:
