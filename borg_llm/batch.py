@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_batch.ipynb #0f8d3a01
 from __future__ import annotations
-import asyncio, concurrent.futures, contextlib, hashlib, inspect, json, os, re, tempfile, time
+import asyncio, concurrent.futures, contextlib, inspect, json, os, re, tempfile, threading, time, uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,13 +12,16 @@ from pathlib import Path
 from fastcore.basics import patch
 from filelock import FileLock, Timeout
 from tqdm import tqdm
+from .blocking import run_sync
+from .canon import digest
 from .config import ConfigError, Roster, Settings, default_roster_path, load_roster, with_models
 from .facts import FactsError, collect_facts, load_scanner_facts, merge_facts
 # `borg_llm.client` and `borg_llm.pipeline` import the OpenAI SDK and instructor (~1.5 s): they are imported where a
 # model is asked, so `load_project` (and the command line's bad-input paths) start fast.
 
 # %% auto #0
-__all__ = ['is_facts_file', 'load_project', 'result_keys', 'write_json', 'is_done', 'Outcome', 'Batch', 'run_batch']
+__all__ = ['is_facts_file', 'load_project', 'result_keys', 'write_json', 'is_done', 'Outcome', 'Batch', 'analyse_on_worker',
+           'run_batch']
 
 # %% ../nbs/09_batch.ipynb #32c174c9
 def is_facts_file(path) -> bool:
@@ -49,7 +52,7 @@ def result_keys(sources:list[str], # entries, as given
     "The result-file stem of each entry: its name, plus a short hash of its path when two entries share a name."
     stems = {s: _stem(s) for s in sources}
     n = Counter(stems.values())
-    tag = lambda s: hashlib.sha256(os.path.abspath(s).encode()).hexdigest()[:8]
+    tag = lambda s: digest(os.path.abspath(s), n=8)
     return {s: st if n[st] == 1 else f"{st}-{tag(s)}" for s, st in stems.items()}
 
 # %% ../nbs/09_batch.ipynb #3612605d
@@ -113,13 +116,14 @@ class Batch:
                  facts_dir:str|Path|None=None, # scanner facts `<name>.json` merged into collected ones
                  progress:bool=True, # show a tqdm progress bar on stderr
                  log_path:str|Path|None=None, # call log; None: `calls.jsonl` in the cache folder
-                 log_prompts:bool=False): # also log the rendered messages
+                 log_prompts:bool=False, # also log the rendered messages
+                 scheduler:str|None=None): # a Dask scheduler "tcp://host:8786": its workers analyse; None: here
         if concurrency < 1: raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         self.sources = list({os.path.abspath(s): str(s) for s in map(os.fspath, sources)}.values())
         self.keys, self.out = result_keys(self.sources), Path(out_dir)
         self.concurrency, self.dry_run, self.panel, self.settings, self.roster = concurrency, dry_run, panel, settings, roster
         self.models, self.prompts, self.cache, self.facts_dir = models, prompts, cache, facts_dir
-        self.progress, self.log_path, self.log_prompts = progress, log_path, log_prompts
+        self.progress, self.log_path, self.log_prompts, self.scheduler = progress, log_path, log_prompts, scheduler
         self.counts, self.quota, self.not_started = Counter(), None, 0
 
     @property
@@ -133,11 +137,10 @@ def _one_line(e:BaseException) -> str:
 
 @patch
 async def _one(self:Batch, source:str, key:str) -> Outcome:
-    from borg_llm.pipeline import analyze_with_llm
     t0 = time.monotonic()
     try:
         facts = await asyncio.get_running_loop().run_in_executor(self._reader, load_project, source, self.facts_dir)
-        a = await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts)
+        a = await self._analyse(facts, key)
     except ConfigError: raise
     except Exception as e: return Outcome(source, key, "error", error=_one_line(e), seconds=time.monotonic() - t0)
     a.meta["source"] = source
@@ -145,16 +148,71 @@ async def _one(self:Batch, source:str, key:str) -> Outcome:
     err = "; ".join(f"{r}: {m['roles'][r].get('error')}" for r in m["failed_roles"]) or None
     return Outcome(source, key, m["status"], file, err, m.get("quota"), a, time.monotonic() - t0)
 
+# %% ../nbs/09_batch.ipynb #f5996ce1
+@patch
+async def _analyse(self:Batch, facts:dict, key:str) -> Analysis:
+    "One project's analysis: with this process's panel, or on a worker of the Dask cluster."
+    from borg_llm.pipeline import analyze_with_llm
+    if self._dask is None:
+        return await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts)
+    return await self._dask.submit(analyse_on_worker, facts, self._job, key=f"borg-llm-{key}-{uuid.uuid4().hex[:8]}")
+
+def _job_for(b:Batch) -> dict:
+    "What every worker needs for `b`; a one-line `ConfigError` if `b` cannot run on a cluster."
+    if b.panel is not None: raise ConfigError("a batch on a Dask cluster builds a panel per worker: pass settings, not a panel")
+    s = b.settings or Settings()
+    if s.rate_storage.startswith("memory://") and not b.dry_run:
+        raise ConfigError("rate_storage memory:// gives each Dask worker a window of its own: use redis://host:6379/0")
+    roster = None if b.dry_run else with_models(b.roster or load_roster(default_roster_path(s)), b.models)
+    return dict(id=uuid.uuid4().hex, settings=s, roster=roster, cache=b.cache, dry_run=b.dry_run, prompts=b.prompts,
+                log_prompts=b.log_prompts)
+
+@patch
+async def _connect(self:Batch):
+    "Connect to the Dask scheduler, if there is one; a one-line `ConfigError` if it cannot be reached."
+    if self._job is None: return
+    try: from distributed import Client
+    except ImportError: raise ConfigError("scheduler= needs distributed: pip install 'borg_llm[cluster]'") from None
+    try: self._dask = await Client(self.scheduler, asynchronous=True, timeout=10)
+    except (OSError, TimeoutError) as e:
+        raise ConfigError(f"cannot reach the Dask scheduler {self.scheduler}: {e}") from None
+
+# %% ../nbs/09_batch.ipynb #a8b97dbf
+_worker_lock, _worker_panels = threading.Lock(), {}
+
+def _worker_panel(job:dict) -> tuple:
+    "This process's event loop and panel for `job`: made on first use, shared by the worker's threads."
+    with _worker_lock:
+        if (lp := _worker_panels.get(job["id"])) is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="borg-llm-worker", daemon=True).start()
+            async def make():
+                from borg_llm.client import Panel
+                return Panel(job["settings"], job["roster"], cache=job["cache"], log_prompts=job["log_prompts"])
+            panel = None if job["dry_run"] else asyncio.run_coroutine_threadsafe(make(), loop).result()
+            lp = _worker_panels[job["id"]] = loop, panel
+    return lp
+
+def analyse_on_worker(facts:dict, # one project's facts, read by the process that runs the batch
+                      job:dict, # what all projects of the batch share: settings, roster, cache mode, prompts
+                     ) -> Analysis:
+    "On a Dask worker: analyse one project on the worker's event loop, through its panel."
+    from borg_llm.pipeline import analyze_with_llm
+    loop, panel = _worker_panel(job)
+    coro = analyze_with_llm(facts, dry_run=job["dry_run"], panel=panel, prompts=job["prompts"])
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
 # %% ../nbs/09_batch.ipynb #c8c4b50a
 @patch
 def _open(self:Batch):
+    self._job = None if self.scheduler is None else _job_for(self) # a bad cluster set-up fails before anything is held
     self.out.mkdir(parents=True, exist_ok=True)
     self._lock = FileLock(self.out/".batch.lock")
     try: self._lock.acquire(timeout=0)
     except Timeout: raise ConfigError(f"{self.out}: another batch is writing there") from None
     for t in self.out.glob(".*.tmp"): t.unlink(missing_ok=True)  # left by a killed run (we hold the lock: none is live)
-    self._own, self._panel = False, self.panel
-    if self._panel is None and not self.dry_run:
+    self._own, self._panel, self._dask = False, self.panel, None
+    if self._panel is None and not self.dry_run and self._job is None:
         from borg_llm.client import Panel
         s = self.settings or Settings()
         roster = with_models(self.roster or load_roster(default_roster_path(s)), self.models)
@@ -168,6 +226,7 @@ async def _close(self:Batch, pending:set):
     if pending: await asyncio.gather(*pending, return_exceptions=True)
     self._bar.close(); self._reader.shutdown(wait=False, cancel_futures=True)
     if self._own: await self._panel.aclose()
+    if self._dask is not None: await self._dask.close()
     self._lock.release()
 
 # %% ../nbs/09_batch.ipynb #8251931b
@@ -186,6 +245,7 @@ async def __aiter__(self:Batch):
     self._open()
     todo, pending = iter(self.sources), set()
     try:
+        await self._connect()
         while True:
             while len(pending) < self.concurrency and self.quota is None and (src := next(todo, None)) is not None:
                 key = self.keys[src]
@@ -225,6 +285,4 @@ def quota_message(self:Batch) -> str|None:
 def run_batch(sources, out_dir, **kwargs) -> Batch:
     "Blocking `Batch(sources, out_dir, **kwargs).run()`, usable from scripts and notebooks alike."
     b = Batch(sources, out_dir, **kwargs)
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(b.run())
-    with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, b.run()).result()
+    return run_sync(b.run())

@@ -4,10 +4,11 @@
 
 # %% ../nbs/04_cache.ipynb #aa033681
 from __future__ import annotations
-import asyncio, hashlib, json, logging, shutil, time, weakref
+import asyncio, logging, shutil, time, weakref
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import Awaitable, Callable, Literal
 import joblib
+from .canon import digest
 
 # %% auto #0
 __all__ = ['CacheMode', 'log', 'cache_key', 'AnswerCache', 'cache_info', 'cache_clear']
@@ -20,9 +21,7 @@ def cache_key(model:str, # primary model id asked
               params:dict|None=None, # temperature, max_tokens, fallbacks...
              ) -> str:
     "A content hash of everything that determines a model's answer."
-    blob = json.dumps(dict(model=model, mode=mode, messages=messages, schema=schema, params=params or {}),
-                      sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return digest(dict(model=model, mode=mode, messages=messages, schema=schema, params=params or {}))
 
 # %% ../nbs/04_cache.ipynb #99a34845
 def _keep(key:str, answer:dict|None) -> dict:
@@ -35,8 +34,9 @@ log = logging.getLogger(__name__)
 class AnswerCache:
     "A joblib-backed cache of validated answers (plain dicts), with in-flight de-duplication."
     def __init__(self, location:Path|str, # folder for the cache (joblib keeps its entries in `answers/` inside)
-                 mode:CacheMode="use"): # "use": read and write; "refresh": ignore old entries, write new; "off": neither
-        if mode not in ("use", "refresh", "off"): raise ValueError(f"cache mode must be use, refresh or off, not {mode!r}")
+                 mode:CacheMode="use"): # "use": read, write; "refresh": ignore old entries, write new; "off": neither
+        if mode not in ("use", "refresh", "off"):
+            raise ValueError(f"cache mode must be use, refresh or off, not {mode!r}")
         self.location,self.mode = Path(location),mode
         self.memory = joblib.Memory(self.location/"answers", verbose=0)
         self._fn = self.memory.cache(_keep, ignore=["answer"])

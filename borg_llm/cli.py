@@ -4,18 +4,20 @@
 
 # %% ../nbs/10_cli.ipynb #7263184c
 from __future__ import annotations
-import argparse, asyncio, concurrent.futures, contextlib, json, os, sys
+import argparse, contextlib, json, os, sys
 from pathlib import Path
 from pydantic import ValidationError
 import borg_llm
+from .blocking import run_sync
 from .config import ConfigError, Settings, is_openrouter, load_roster, default_roster_path, prompts_dir, check_role
+from .config import ROLES, Roster, with_models
 from .facts import FactsError
 
 # %% auto #0
-__all__ = ['LOCAL_NOTICE', 'EXIT_HELP', 'env_name', 'settings_from_env', 'env_help', 'has_key', 'backend', 'Parser', 'role_value',
-           'positive_int', 'parser', 'facts_for', 'run_sync', 'err', 'cmd_analyze', 'cmd_batch', 'roster_table',
-           'cmd_check_roster', 'cmd_cache_info', 'cmd_cache_clear', 'cmd_serve_local', 'cmd_stand_in',
-           'cmd_fault_matrix', 'cmd_key', 'main']
+__all__ = ['EXIT_HELP', 'env_name', 'settings_from_env', 'env_help', 'local_notice', 'has_key', 'local_roster', 'backend',
+           'Parser', 'role_value', 'positive_int', 'parser', 'facts_for', 'err', 'cmd_analyze', 'cmd_batch',
+           'roster_table', 'cmd_check_roster', 'cmd_cache_info', 'cmd_cache_clear', 'cmd_serve_local', 'cmd_stand_in',
+           'cmd_fault_matrix', 'cmd_key', 'models_table', 'cmd_models', 'main']
 
 # %% ../nbs/10_cli.ipynb #6c87bf79
 def env_name(field:str) -> str:
@@ -33,7 +35,7 @@ def settings_from_env(**overrides) -> Settings:
 _ENV_HELP = dict(api_key="OpenRouter key; never printed or written. Unset: the local demo model",
                  base_url="any OpenAI-compatible endpoint (default OpenRouter)",
                  rpm="requests allowed per sliding window", rate_window_s="the window, in seconds",
-                 rate_storage="`limits` storage URI, e.g. async+redis://host:6379 to share the window",
+                 rate_storage="file:// (beside the cache, every process here), redis://host:6379 (every machine), memory://",
                  timeout="seconds per HTTP request", max_retries="transport retries (429, 5xx, connection errors)",
                  max_reasks="re-asks after an answer fails validation", cache_dir="answer cache and call log",
                  roster="roster TOML (default prompts/roster.toml)", prompts_dir="prompt templates folder",
@@ -46,25 +48,47 @@ def env_help() -> str:
     return "environment variables:\n" + "\n".join(f"  {n:<24}{h}" for n, h in rows)
 
 # %% ../nbs/10_cli.ipynb #0dcd3acc
-LOCAL_NOTICE = ("borg-llm: no OPENROUTER_API_KEY is set, so this run uses a tiny offline demo model (SmolLM2-135M, "
-                "on this machine): its judgements are weak. For real ones, export OPENROUTER_API_KEY=<your key> "
-                "(https://openrouter.ai/keys).")
+def local_notice(models:list) -> str:
+    "What a keyless run prints once: which local model(s) answer, and how to get real judgements."
+    names = ", ".join(f"{m.name} ({m.upstream.split(',')[0]})" for m in models)
+    return (f"borg-llm: no OPENROUTER_API_KEY is set, so this run uses a small offline model on this machine: {names}; "
+            "its judgements are weak. For real ones, export OPENROUTER_API_KEY=<your key> "
+            "(https://openrouter.ai/keys).")
 
 def has_key(s:Settings) -> bool: return s.api_key is not None and bool(s.api_key.get_secret_value())
 
+# %% ../nbs/10_cli.ipynb #0e4d23b4
+def local_roster(s:Settings, # settings: `local_model`, `prompts_dir`
+                 roster:str|None=None, # --roster; wins over the model's own roster
+                 local_model:str|None=None, # --local-model; else `s.local_model`, else the default
+                 models:dict|None=None, # --model ROLE=ID overrides
+                ) -> tuple[Roster, list[str]]:
+    "The roster of a keyless run, and the local models it names; a one-line error for a model not in the catalogue."
+    from borg_llm.local import DEFAULT_MODEL, MODELS, get_model
+    name = local_model or s.local_model or DEFAULT_MODEL
+    r = with_models(load_roster(roster or prompts_dir(s)/get_model(name).roster), models)
+    names = list(dict.fromkeys(m for role in ROLES for m in r[role].models))
+    if bad := [m for m in names if m not in MODELS]:
+        raise ConfigError(f"{bad[0]!r} is not a local model (no OPENROUTER_API_KEY is set): the roster may name "
+                          f"{', '.join(MODELS)} (borg-llm models)")
+    return r, names
+
+# %% ../nbs/10_cli.ipynb #c38c7241
 @contextlib.contextmanager
 def backend(s:Settings, # settings from the environment
             roster:str|None=None, # --roster; None: the default for the backend
             dry_run:bool=False, # no backend needed
+            local_model:str|None=None, # --local-model: which local model plays every role
+            models:dict|None=None, # --model ROLE=ID overrides (local runs start their models too)
            ):
-    "Yield `(settings, roster)` for this run: the configured endpoint, else the local model (started and stopped)."
+    "Yield `(settings, roster)` for this run: the configured endpoint, else local model(s) (started and stopped)."
     if dry_run: yield s, None; return
     if has_key(s) or not is_openrouter(s): yield s, load_roster(roster or default_roster_path(s)); return
-    from borg_llm.local import model_path, local_server
-    model_path()  # LocalUnavailable: the one-line how-to
-    r = load_roster(roster or prompts_dir(s)/"roster.local.toml")
-    print(LOCAL_NOTICE, file=sys.stderr, flush=True)
-    with local_server() as url: yield s.model_copy(update=dict(base_url=url)), r
+    from borg_llm.local import get_model, local_servers, part_paths
+    r, names = local_roster(s, roster, local_model, models)
+    for n in names: part_paths(get_model(n))  # LocalUnavailable: the one-line how-to, before anything starts
+    print(local_notice([get_model(n) for n in names]), file=sys.stderr, flush=True)
+    with local_servers(names) as url: yield s.model_copy(update=dict(base_url=url, timeout=max(s.timeout, 900))), r
 
 # %% ../nbs/10_cli.ipynb #2c399f83
 class Parser(argparse.ArgumentParser):
@@ -96,10 +120,27 @@ def _run_options() -> argparse.ArgumentParser:
     g.add_argument("--model", metavar="ROLE=ID", type=role_value, action="append", default=[], help="use model ID for ROLE (repeatable)")
     g.add_argument("--prompt", metavar="ROLE=NAME", type=role_value, action="append", default=[],
                    help="use prompts/NAME.toml for ROLE (repeatable), e.g. architect=architect-zeroshot")
-    g.add_argument("--roster", metavar="FILE", help="roster TOML (default prompts/roster.toml; roster.local.toml offline)")
+    g.add_argument("--roster", metavar="FILE",
+                   help="roster TOML (default prompts/roster.toml; offline: the local model's)")
+    g.add_argument("--local-model", metavar="NAME",
+                   help="with no key: the local model for every role (see borg-llm models)")
     g.add_argument("--log", metavar="FILE", help="call log, one JSON line per model call (default: calls.jsonl in the cache dir)")
     g.add_argument("--log-prompts", action="store_true", help="also write the prompts to the call log")
     return p
+
+# %% ../nbs/10_cli.ipynb #3d0b47cc
+def _local_parsers(sub):
+    "The `serve-local` and `models` subcommands."
+    sl = sub.add_parser("serve-local", help="serve a local model on 127.0.0.1",
+                        description="Serve a local model until Ctrl-C; analyses reuse it. Prints the base URL.")
+    sl.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    sl.add_argument("--model", metavar="NAME",
+                    help="catalogue name (default: BORG_LLM_LOCAL_MODEL, else the default model)")
+    sl.set_defaults(func=cmd_serve_local)
+    ms = sub.add_parser("models", help="the local models: installed, verified, seconds per analysis",
+                        description="List the local model catalogue with what is installed here.")
+    ms.add_argument("--verify", action="store_true", help="assemble and verify every installed model now")
+    ms.set_defaults(func=cmd_models)
 
 # %% ../nbs/10_cli.ipynb #d6319f1e
 EXIT_HELP = """exit status: 0 every role answered · 3 result written but degraded (batch: not all ok) ·
@@ -126,10 +167,12 @@ def parser() -> Parser:
     b.add_argument("--concurrency", metavar="N", type=positive_int, default=4, help="projects at a time (default 4)")
     b.add_argument("--facts-dir", metavar="DIR", help="scanner facts <name>.json merged into directory projects")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--scheduler", metavar="URL", help="a Dask scheduler, e.g. tcp://host:8786: its workers analyse")
     b.set_defaults(func=cmd_batch)
     r = sub.add_parser("check-roster", formatter_class=fmt, epilog=env_help(), help="check the roster against the endpoint",
                        description="List each role's models and whether the endpoint serves them with the mode they need.")
     r.add_argument("--roster", metavar="FILE", help="roster TOML (default prompts/roster.toml)")
+    r.add_argument("--local-model", metavar="NAME", help="with no key: the local model for every role")
     r.set_defaults(func=cmd_check_roster)
     c = sub.add_parser("cache", help="answer cache: info, clear", description="Inspect or clear the answer cache (BORG_LLM_CACHE_DIR).")
     csub = c.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -137,10 +180,7 @@ def parser() -> Parser:
     cc = csub.add_parser("clear", help="remove entries")
     cc.add_argument("--older-than", metavar="DAYS", type=float, help="only entries older than DAYS")
     cc.set_defaults(func=cmd_cache_clear)
-    sl = sub.add_parser("serve-local", help="serve the local SmolLM2 model on 127.0.0.1",
-                        description="Serve the embedded model until Ctrl-C; analyses reuse it. Prints the base URL.")
-    sl.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
-    sl.set_defaults(func=cmd_serve_local)
+    _local_parsers(sub)
     si = sub.add_parser("stand-in", help="serve the OpenRouter stand-in on 127.0.0.1",
                         description="Serve the local OpenRouter stand-in until killed. Prints the base URL.")
     si.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
@@ -172,12 +212,6 @@ def facts_for(path:str, # project directory or facts JSON file
     return merge_facts(f, load_scanner_facts(facts)) if facts else f
 
 # %% ../nbs/10_cli.ipynb #1559122d
-def run_sync(coro):
-    "Run `coro` to completion, inside or outside a running event loop."
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
-
 def _cache_mode(args) -> str: return "off" if args.no_cache else "refresh" if args.refresh else "use"
 
 def _check_prompts(prompts:dict, s:Settings):
@@ -204,7 +238,8 @@ def cmd_analyze(args) -> int:
     s, prompts = settings_from_env(), dict(args.prompt)
     facts = facts_for(args.path, args.facts)
     _check_prompts(prompts, s)
-    with backend(s, args.roster, args.dry_run) as (s, roster): a = run_sync(_analyze(facts, args, s, roster, prompts))
+    with backend(s, args.roster, args.dry_run, args.local_model, dict(args.model)) as (s, roster):
+        a = run_sync(_analyze(facts, args, s, roster, prompts))
     from borg_llm.batch import write_json
     from borg_llm.pipeline import summary
     to_stdout = args.out == "-"
@@ -229,10 +264,11 @@ def cmd_batch(args) -> int:
     _check_prompts(prompts, s)
     def show(o):
         if o.status == "error": tqdm.write(f"borg-llm: {o.source}: {o.error}", file=sys.stderr)
-    with backend(s, args.roster, args.dry_run) as (s, roster):
+    with backend(s, args.roster, args.dry_run, args.local_model, dict(args.model)) as (s, roster):
         b = Batch(args.paths, args.out, concurrency=args.concurrency, dry_run=args.dry_run, settings=s, roster=roster,
                   models=dict(args.model), prompts=prompts, cache=_cache_mode(args), facts_dir=args.facts_dir,
-                  progress=not args.no_progress, log_path=args.log, log_prompts=args.log_prompts)
+                  progress=not args.no_progress, log_path=args.log, log_prompts=args.log_prompts,
+                  scheduler=args.scheduler)
         try: run_sync(b.run(on_result=show))
         except KeyboardInterrupt:
             err(f"interrupted: {sum(b.counts.values())} finished result(s) kept in {b.out}; run the same command again to resume")
@@ -257,7 +293,7 @@ def cmd_check_roster(args) -> int:
     "`borg-llm check-roster`."
     import openai
     from borg_llm.client import describe
-    with backend(settings_from_env(), args.roster) as (s, roster):
+    with backend(settings_from_env(), args.roster, local_model=args.local_model) as (s, roster):
         try: rows = run_sync(_roster_rows(s, roster))
         except openai.APIError as e: err(f"cannot list the models of {s.base_url}: {describe(e)}"); return 1
     print(roster_table(rows), flush=True)
@@ -290,21 +326,21 @@ def cmd_cache_clear(args) -> int:
 
 def cmd_serve_local(args) -> int:
     "`borg-llm serve-local`."
-    from borg_llm.local import serve_local
-    serve_local(port=args.port)
+    from borg_llm.local import DEFAULT_MODEL, serve_local
+    serve_local(port=args.port, model=args.model or settings_from_env().local_model or DEFAULT_MODEL)
     return 0
 
 def cmd_stand_in(args) -> int:
     "`borg-llm stand-in`."
     from fastcore.script import CliError
-    from borg_llm.testing import main as stand_in
+    from borg_llm.testing.server import main as stand_in
     try: stand_in(port=args.port, latency=args.latency, rate=args.rate, daily=args.daily, faults=args.faults, seed=args.seed)
     except CliError as e: raise ConfigError(str(e).removeprefix("stand-in: ")) from None
     return 0
 
 def cmd_fault_matrix(args) -> int:
     "`borg-llm fault-matrix`: exit 1 if a cell misses its expected outcome."
-    from borg_llm.faults import print_fault_matrix
+    from borg_llm.testing.faults import print_fault_matrix
     return print_fault_matrix(out=args.out, timeout=args.timeout)
 
 def cmd_key(args) -> int:
@@ -312,11 +348,37 @@ def cmd_key(args) -> int:
     import openai
     from borg_llm.client import describe
     from borg_llm.config import api_key_for
-    from borg_llm.faults import key_info, key_line
+    from borg_llm.key import key_info, key_line
     s = settings_from_env()
     api_key_for(s)  # no key for OpenRouter: the one-line ConfigError
     try: print(key_line(key_info(s)))
     except openai.APIError as e: err(f"cannot read {s.base_url}/key: {describe(e)}"); return 1
+    return 0
+
+# %% ../nbs/10_cli.ipynb #1fbaabd1
+def models_table() -> str:
+    "The local catalogue with installed status and measured seconds per analysis."
+    from borg_llm.local import BENCH_CMD, DEFAULT_MODEL, MODELS, status
+    yn = lambda b: "yes" if b else "no"
+    rows = [("model", "size", "wheels", "file", "verified", "s/analysis", "extra", "license")]
+    for n, m in MODELS.items():
+        st = status(n)
+        where = "-" if st["file"] is None else "in wheel" if len(m.parts) == 1 else "assembled"
+        secs = "-" if m.secs_per_analysis is None else f"{m.secs_per_analysis:g}"
+        rows.append((n + (" *" if n == DEFAULT_MODEL else ""), _size(m.size), yn(st["wheels"]), where,
+                     yn(st["verified"]), secs, m.extra, m.license))
+    w = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    lines = ["  ".join(f"{v:<{w[k]}}" for k, v in enumerate(r)).rstrip() for r in rows]
+    return "\n".join(lines + ["* the default; BORG_LLM_LOCAL_MODEL or --local-model choose another",
+                               f"s/analysis: median over the sample projects, 2 cores, measured by {BENCH_CMD}"])
+
+def cmd_models(args) -> int:
+    "`borg-llm models`."
+    from borg_llm.local import MODELS, installed, model_file
+    if args.verify:
+        for n in MODELS:
+            if installed(n): model_file(n)  # assembles if needed; a mismatch is a one-line error
+    print(models_table(), flush=True)
     return 0
 
 # %% ../nbs/10_cli.ipynb #8429fa01

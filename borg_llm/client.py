@@ -5,7 +5,7 @@ endpoints need on top: errors inside a 200, fallbacks, a circuit breaker, exact 
 
 # %% ../nbs/05_client.ipynb #913092de
 from __future__ import annotations
-import asyncio, contextvars, functools, json, logging, re, time
+import contextvars, functools, json, logging, re, time
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,13 +18,14 @@ from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 from pydantic import BaseModel, ValidationError
 from fastcore.basics import patch
 from .config import Settings, Roster, RoleSpec, api_key_for, load_roster, default_roster_path, check_role
-from .ratelimit import RateLimiter, shared_limiter
+from .ratelimit import RateLimiter, RateStorageError, limiter_for
 from .cache import AnswerCache, cache_key
 from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
-__all__ = ['make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence', 'check_completion', 'quota_error',
-           'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel', 'lenient_json', 'grammar_schema']
+__all__ = ['CHARS_PER_TOKEN', 'make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence',
+           'check_completion', 'quota_error', 'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel',
+           'lenient_json', 'grammar_schema', 'answer_chars', 'grammar_bounds']
 
 # %% ../nbs/05_client.ipynb #00b1a1f1
 _current: contextvars.ContextVar[Call|None] = contextvars.ContextVar("borg_llm_call", default=None)
@@ -190,7 +191,7 @@ class Panel:
                  limiter:RateLimiter|None=None): # None: the process-wide limiter for the settings
         self.settings = s = settings or Settings()
         self.roster = roster or load_roster(default_roster_path(s))
-        self.limiter = limiter or shared_limiter(s.rpm, s.rate_window_s, s.rate_storage)
+        self.limiter = limiter or limiter_for(s)
         self.client = make_openai(s, self.limiter)
         self.cache = AnswerCache(s.cache_dir, cache)
         self.breaker = breaker or Breaker()
@@ -222,6 +223,7 @@ def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
             c = _current.get()
             if c is not None: c.attempts += 1
             r = await self.client.chat.completions.create(**kw)
+            if c is not None: _add_usage(c, r.usage) # every response counts, a cut or invalid one too
             check_completion(r)
             msg = r.choices[0].message
             msg.content = lenient_json(unfence(strip_think(msg.content)))
@@ -249,8 +251,55 @@ def grammar_schema(schema:dict, # a pydantic JSON schema
     out = {k: grammar_schema(v, max_chars, max_items) for k,v in schema.items()}
     if out.get("type") == "string" and "enum" not in out: out = {"minLength": 1, "maxLength": max_chars, **out}
     if out.get("type") == "array": out = {"minItems": 1, "maxItems": max_items, **out}
+    if out.get("type") == "integer" and {"minimum", "maximum"} <= out.keys() and out["maximum"] - out["minimum"] <= 100:
+        out = {**out, "enum": list(range(out["minimum"], out["maximum"] + 1))} # llama.cpp's grammar ignores min/max
     return out
 
+
+# %% ../nbs/05_client.ipynb #963e077c
+CHARS_PER_TOKEN = 3 # SmolLM2's 52 recorded answers: 2.3-4.2 characters per token, median 3.5
+
+def answer_chars(s:dict, # a JSON schema with bounded strings and lists (`grammar_schema`)
+                 root:dict|None=None) -> int: # the schema `$ref`s point into; `s` if None
+    "Characters of the longest compact JSON text that `s` allows (unbounded strings or lists count as 1,000)."
+    root = root or s
+    if "$ref" in s: return answer_chars(root["$defs"][s["$ref"].split("/")[-1]], root)
+    if "enum" in s: return max(len(json.dumps(v)) for v in s["enum"])
+    if alts := s.get("anyOf") or s.get("oneOf"): return max(answer_chars(a, root) for a in alts)
+    t = s.get("type")
+    if t == "string": return s.get("maxLength", 1000) + 2
+    if t == "array": return 2 + s.get("maxItems", 1000) * (answer_chars(s.get("items", {}), root) + 2)
+    if t == "object":
+        return 2 + sum(len(json.dumps(k)) + 3 + answer_chars(v, root) for k,v in s.get("properties", {}).items())
+    if t in ("integer", "number"): return max(len(str(s.get(k, ""))) for k in ("minimum", "maximum")) or 12
+    return 5 # boolean, null
+
+# %% ../nbs/05_client.ipynb #c4592cfa
+_BOUNDS = sorted(((c, i) for i in (4, 3, 2, 1) for c in (200, 160, 120, 100, 80, 60, 40, 30)),
+                 key=lambda b: (-b[0]*b[1], -b[1])) # most room (characters x items) first; on a tie, more items
+
+def grammar_bounds(schema:dict, # a pydantic JSON schema
+                   max_tokens:int) -> tuple[int,int]: # the role's completion budget
+    "`(max_chars, max_items)` for `grammar_schema` such that the longest answer fits in `max_tokens`."
+    for c, i in _BOUNDS:
+        if answer_chars(grammar_schema(schema, c, i)) <= max_tokens * CHARS_PER_TOKEN: return c, i
+    return _BOUNDS[-1]
+
+@functools.cache
+def _grammar(schema:type[BaseModel], max_tokens:int) -> dict:
+    "The bounded schema sent to a grammar-constrained server for `schema` (built once per class and budget)."
+    js = schema.model_json_schema()
+    return grammar_schema(js, *grammar_bounds(js, max_tokens))
+
+# %% ../nbs/05_client.ipynb #023e2398
+@patch
+async def _create_whole(self:Panel, spec:RoleSpec, kw:dict) -> BaseModel:
+    "instructor's answer to `kw`; a cut answer is asked once more with twice the `max_tokens`."
+    try: return await self._instructor(spec.mode).create(**kw)
+    except IncompleteOutputException:
+        return await self._instructor(spec.mode).create(**{**kw, "max_tokens": 2 * kw["max_tokens"]})
+
+# %% ../nbs/05_client.ipynb #8859e969
 @patch
 async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
@@ -259,15 +308,13 @@ async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], sc
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)] # an open circuit leaves the routing list too
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
     grammar = spec.mode == "json_object_schema"
-    if grammar: kw["response_format"] = {"type": "json_object", "schema": grammar_schema(schema.model_json_schema())}
+    if grammar: kw["response_format"] = {"type": "json_object", "schema": _grammar(schema, spec.max_tokens)}
     before = c.attempts
     token = _plain.set(list(messages) if grammar else None)
-    try: obj, comp = await self._instructor(spec.mode).create_with_completion(**kw)
-    except InstructorRetryException as e:
-        _add_usage(c, e.total_usage); c.reasks += max(c.attempts - before - 1, 0)
-        raise
+    try: obj = await self._create_whole(spec, kw)
+    except InstructorRetryException: c.reasks += max(c.attempts - before - 1, 0); raise
     finally: _plain.reset(token)
-    _add_usage(c, comp.usage); c.reasks += c.attempts - before - 1
+    c.reasks += c.attempts - before - 1
     return obj.model_dump(mode="json")
 
 # %% ../nbs/05_client.ipynb #6534bcba
@@ -332,6 +379,7 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
         try: answer = await self._attempt(spec, model, messages, schema, c)
         except _MODEL_FAULTS as e:
             cause = root_cause(e)
+            if isinstance(cause, RateStorageError): raise cause from None # the shared window is gone: stop
             if (q := quota_error(cause)) is not None: c.model_answered = None; raise q from None
             if not isinstance(cause, _ANSWER_FAULTS): self.breaker.record(model, False)
             errors.append(f"{model}: {describe(cause)}")

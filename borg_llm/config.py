@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #717bfc60
 from __future__ import annotations
-import os, tomllib
+import tomllib
 from pathlib import Path
 from typing import Literal
 from platformdirs import user_cache_dir
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     base_url: str = OPENROUTER_URL # any OpenAI-compatible endpoint
     rpm: int = Field(20, ge=1) # requests allowed in any sliding window
     rate_window_s: float = Field(60.0, gt=0) # the window's length in seconds
-    rate_storage: str = "memory://" # `limits` storage URI; "async+redis://host:6379" shares the window between machines
+    rate_storage: str = "file://" # "file://": one window for the machine; "redis://host:6379/0": for all; "memory://"
     timeout: float = Field(120.0, gt=0) # seconds per HTTP request
     max_retries: int = Field(2, ge=0) # transport retries done by the OpenAI SDK (429, 5xx, connection errors)
     max_reasks: int = Field(2, ge=0) # instructor re-asks after a validation failure

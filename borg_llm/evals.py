@@ -4,8 +4,8 @@
 
 # %% ../nbs/12_evals.ipynb #28a0be59
 from __future__ import annotations
-import asyncio, json, os, re, sys, tempfile, time, tomllib
-from dataclasses import dataclass, field, replace
+import json, os, re, sys, tempfile, time, tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 import pandas as pd
 from . import client as _client
@@ -13,18 +13,21 @@ from .config import OPENROUTER_URL, PROJECT_ROOT, ROLES, ConfigError, Settings, 
 from .client import Panel
 from .pipeline import analyze_with_llm
 from .prompts import load_template
-from .replay import MISS, ReplayServer
+from .blocking import run_sync
 from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
-__all__ = ['SAMPLES', 'RECORDINGS', 'ALL_PROJECTS', 'GRIDS', 'SCORES', 'SCORE_COLS', 'FILE_RE', 'TECH', 'MISSING', 'Grid',
-           'seeded', 'run_cell', 'ReplayMiss', 'record_cmd', 'load_facts', 'arun_grid', 'run_grid', 'reliability',
-           'stability', 'agreement', 'fact_index', 'claims', 'grounded', 'groundedness', 'grounded_share',
-           'example_answers', 'copied_fields', 'schema_texts', 'content', 'report', 'save', 'record']
+__all__ = ['SAMPLES', 'RECORDINGS', 'LABELS', 'ALL_PROJECTS', 'FOUR', 'GRIDS', 'SCORES', 'SCORE_COLS', 'FILE_RE', 'TECH',
+           'MISSING', 'LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'Grid', 'labelled', 'seeded', 'run_cell', 'ReplayMiss',
+           'record_cmd', 'load_facts', 'arun_grid', 'run_grid', 'reliability', 'stability', 'agreement', 'fact_index',
+           'claims', 'grounded', 'groundedness', 'grounded_share', 'example_answers', 'copied_fields', 'schema_texts',
+           'content', 'load_labels', 'named', 'must_not_hits', 'valid_blocker', 'in_bands', 'words', 'example_words',
+           'copied_words', 'scorecard', 'benchmark', 'report', 'save', 'grid_models', 'record']
 
 # %% ../nbs/12_evals.ipynb #13dd23fe
 SAMPLES = PROJECT_ROOT/"data"/"samples"
 RECORDINGS = PROJECT_ROOT/"data"/"recordings"
+LABELS = PROJECT_ROOT/"data"/"labels"
 
 @dataclass(frozen=True)
 class Grid:
@@ -45,13 +48,23 @@ class Grid:
         return replace(self, **kw)
 
 # %% ../nbs/12_evals.ipynb #cc0ed01f
+def labelled(labels:Path=LABELS) -> tuple[str, ...]:
+    "The sample projects that have a labels file in `labels`."
+    return tuple(sorted(p.stem for p in Path(labels).glob("*.toml")))
+
 ALL_PROJECTS = ("ledgerd", "recipe-board", "snake-toy", "team-handbook", "tinyhttp-py")
+FOUR = ("tinyhttp-py", "ledgerd", "team-handbook", "quickpoll") # a library, a service, a docs repo, an injection
+_QWEN = dict(roster="roster.local.qwen2.5-coder-0.5b.toml", recordings="local-models.jsonl", repeats=1)
 GRIDS = {
-    "prompts": Grid("prompts", variants={"few-shot": {"architect": "architect"}, "zero-shot": {"architect": "architect-zeroshot"}},
-                    models={"smollm2-135m": {}}, projects=("ledgerd", "snake-toy", "team-handbook"), repeats=2),
-    "models": Grid("models", variants={"few-shot": {"architect": "architect"}},
-                   models={"smollm2-135m grammar": {}, "smollm2-135m no grammar": {"mode": "md_json"}},
-                   projects=("snake-toy", "team-handbook"), repeats=1),
+    "prompts": Grid("prompts", variants={"seed prompts": {r: r for r in ROLES},
+                                         "rubric, two examples": {r: f"{r}-rubric" for r in ROLES},
+                                         "rubric, zero-shot": {}},
+                    models={"qwen2.5-coder-0.5b": {}}, projects=FOUR, **_QWEN),
+    "models": Grid("models", variants={"rubric, zero-shot": {}},
+                   models={"smollm2-135m": {"model": "smollm2-135m"}, "qwen2.5-coder-0.5b": {},
+                           "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}}, projects=labelled(), **_QWEN),
+    "benchmark": Grid("benchmark", variants={"rubric, zero-shot": {}}, models={"qwen2.5-coder-0.5b": {}},
+                      projects=labelled(), **_QWEN),
 }
 
 # %% ../nbs/12_evals.ipynb #4b31ee35
@@ -71,6 +84,12 @@ def seeded(panel:Panel, seed:int|None) -> dict:
 # %% ../nbs/12_evals.ipynb #a91016bf
 SCORES = {"business": ("market_viability",), "aggregator": ("vibecodibility_score", "borg_tools_fit")}
 
+def _checks(meta:dict) -> dict:
+    "The verifier's counts of the analysis' findings; None (not 0) when the pipeline recorded no checks."
+    ch = meta.get("checks") or {}
+    return {k: len(v) if isinstance(v, (list, tuple, dict)) else v
+            for k in ("confirmed", "contradicted", "unverifiable") for v in [ch.get(k)]}
+
 def _rows(a, coords:dict, lat:dict) -> list[dict]:
     m, out = a.meta, []
     from borg_llm.schemas import RESULT_KEYS
@@ -79,13 +98,14 @@ def _rows(a, coords:dict, lat:dict) -> list[dict]:
         ans = a.r.get(RESULT_KEYS[role])
         row = dict(**coords, role=role, status=c.get("status"), error=c.get("error"),
                    first_valid=c.get("status") == "ok" and c.get("reasks", 0) == 0 and c.get("attempts", 0) == 1,
-                   reasks=c.get("reasks", 0), attempts=c.get("attempts", 0), model_id=c.get("model_answered") or c.get("model_asked"),
+                   reasks=c.get("reasks", 0), attempts=c.get("attempts", 0),
+                   model_id=c.get("model_answered") or c.get("model_asked"),
                    prompt=c.get("prompt"), prompt_sha=c.get("prompt_sha"),
                    latency_s=lat.get(role, c.get("latency_s")), prompt_tokens=c.get("prompt_tokens", 0),
                    completion_tokens=c.get("completion_tokens", 0), cost_usd=c.get("cost_usd", 0.0),
                    answer=json.dumps(ans, ensure_ascii=False, sort_keys=True) if ans is not None else None)
         for s in SCORES.get(role, ()): row[s] = (ans or {}).get(s)
-        out.append(row)
+        out.append(row | _checks(m))
     return out
 
 # %% ../nbs/12_evals.ipynb #74799389
@@ -118,6 +138,39 @@ def load_facts(name:str, samples:Path=SAMPLES) -> dict:
     "A sample project's facts from `data/samples/NAME.json`."
     return json.loads((Path(samples)/f"{name}.json").read_text())
 
+# %% ../nbs/12_evals.ipynb #c7b72126
+async def _run_cells(grid:Grid, s:Settings, directory:Path, samples:Path, progress:bool) -> list[dict]:
+    "Every cell of `grid`, one after another; one row per model call."
+    rows = []
+    for mlabel, changes in grid.models.items():
+        roster = _roster(grid, changes, directory)
+        for vlabel, prompts in grid.variants.items():
+            for project in grid.projects:
+                facts = load_facts(project, samples)
+                for rep in range(1, grid.repeats + 1):
+                    coords = dict(grid=grid.name, variant=vlabel, model=mlabel, project=project, repeat=rep, seed=rep)
+                    t0 = time.monotonic()
+                    rows += await run_cell(facts, s, roster, prompts, rep, coords)
+                    cell = f"{mlabel} · {vlabel} · {project} · {rep}"
+                    if progress: print(f"{cell}: {time.monotonic()-t0:.1f}s", flush=True)
+    return rows
+
+# %% ../nbs/12_evals.ipynb #30f2fd22
+async def _endpoint(grid:Grid, mode:str, base_url:str|None, api_key:str|None, recordings:Path):
+    "(the base URL the pipeline talks to, the started replay server or None) for `mode`."
+    if mode != "replay" and base_url is None:
+        if not api_key: raise ConfigError(f"{mode} mode needs base_url (e.g. the URL `borg-llm serve-local` prints) "
+                                          "or OPENROUTER_API_KEY")
+        base_url = OPENROUTER_URL
+    if mode not in ("replay", "record"):
+        if mode != "live": raise ValueError(f"mode must be replay, record or live, not {mode!r}")
+        return base_url, None
+    from borg_llm.testing.replay import ReplayServer # a test double: only replay and record modes need it
+    rs = ReplayServer(Path(recordings)/grid.recordings, mode, upstream=base_url if mode == "record" else None,
+                      record_cmd=record_cmd(grid), api_key=api_key)
+    await rs.astart()
+    return rs.base_url, rs
+
 # %% ../nbs/12_evals.ipynb #7c589ac6
 async def arun_grid(grid:Grid, # what to run
                     mode:str="replay", # "replay" | "record" | "live"
@@ -129,32 +182,13 @@ async def arun_grid(grid:Grid, # what to run
                     progress:bool=False, # print one line per cell
                    ) -> pd.DataFrame:
     "Run `grid`; one row per model call."
-    directory, rs = Path(directory or prompts_dir()), None
-    api_key = api_key or os.environ.get("OPENROUTER_API_KEY")
-    if mode != "replay" and base_url is None:
-        if not api_key: raise ConfigError(f"{mode} mode needs base_url (e.g. the URL `borg-llm serve-local` prints) or OPENROUTER_API_KEY")
-        base_url = OPENROUTER_URL
-    if mode in ("replay", "record"):
-        rs = ReplayServer(Path(recordings)/grid.recordings, mode, upstream=base_url if mode == "record" else None,
-                          record_cmd=record_cmd(grid), api_key=api_key)
-        await rs.astart()
-        base_url = rs.base_url
-    elif mode != "live": raise ValueError(f"mode must be replay, record or live, not {mode!r}")
-    rows = []
+    directory, api_key = Path(directory or prompts_dir()), api_key or os.environ.get("OPENROUTER_API_KEY")
+    base_url, rs = await _endpoint(grid, mode, base_url, api_key, recordings)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             s = Settings(base_url=base_url, api_key=api_key, cache_dir=tmp, rpm=100_000, max_retries=0, timeout=900,
                          prompts_dir=directory)
-            for mlabel, changes in grid.models.items():
-                roster = _roster(grid, changes, directory)
-                for vlabel, prompts in grid.variants.items():
-                    for project in grid.projects:
-                        facts = load_facts(project, samples)
-                        for rep in range(1, grid.repeats + 1):
-                            coords = dict(grid=grid.name, variant=vlabel, model=mlabel, project=project, repeat=rep, seed=rep)
-                            t0 = time.monotonic()
-                            rows += await run_cell(facts, s, roster, prompts, rep, coords)
-                            if progress: print(f"{mlabel} · {vlabel} · {project} · {rep}: {time.monotonic()-t0:.1f}s", flush=True)
+            rows = await _run_cells(grid, s, directory, samples, progress)
     finally:
         if rs is not None: await rs.astop()
     df = pd.DataFrame(rows)
@@ -163,12 +197,11 @@ async def arun_grid(grid:Grid, # what to run
                          f"{rs.recs.path.name}: the prompts or models changed. Record them with: {record_cmd(grid)}")
     return df
 
+
+# %% ../nbs/12_evals.ipynb #1e5f22af
 def run_grid(grid:Grid, **kwargs) -> pd.DataFrame:
     "Blocking `arun_grid`, usable from scripts and notebooks alike."
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(arun_grid(grid, **kwargs))
-    import concurrent.futures
-    with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, arun_grid(grid, **kwargs)).result()
+    return run_sync(arun_grid(grid, **kwargs))
 
 # %% ../nbs/12_evals.ipynb #f32ed420
 def reliability(df:pd.DataFrame, by:str="variant") -> pd.DataFrame:
@@ -176,20 +209,23 @@ def reliability(df:pd.DataFrame, by:str="variant") -> pd.DataFrame:
     g = df.groupby(by)
     return pd.DataFrame(dict(calls=g.size(), first_valid=g.first_valid.mean().round(3), reasks=g.reasks.sum(),
                              failures=g.status.apply(lambda s: int((s != "ok").sum())),
-                             latency_p50=g.latency_s.quantile(0.5).round(2), latency_p95=g.latency_s.quantile(0.95).round(2),
-                             prompt_tokens=g.prompt_tokens.mean().round(1), completion_tokens=g.completion_tokens.mean().round(1),
+                             latency_p50=g.latency_s.quantile(0.5).round(2),
+                             latency_p95=g.latency_s.quantile(0.95).round(2),
+                             prompt_tokens=g.prompt_tokens.mean().round(1),
+                             completion_tokens=g.completion_tokens.mean().round(1),
                              cost_usd=g.cost_usd.sum().round(6)))
 
 # %% ../nbs/12_evals.ipynb #5efc4405
 SCORE_COLS = ("market_viability", "vibecodibility_score", "borg_tools_fit")
 
-def stability(df:pd.DataFrame, by:str="variant") -> pd.DataFrame:
+def stability(df:pd.DataFrame, by:str|list="variant") -> pd.DataFrame:
     "Per `by`: mean range of each 0-10 score over repeats of the same project."
-    out = {}
+    out, keys = {}, [by] if isinstance(by, str) else list(by)
     for s in SCORE_COLS:
         d = df[df[s].notna()] if s in df else df.iloc[:0]
-        spread = d.groupby([by, "project"])[s].agg(lambda x: float(x.max() - x.min()) if len(x) > 1 else float("nan"))
-        out[f"{s}_spread"] = spread.groupby(level=0).mean().round(2)
+        spread = d.groupby(keys + ["project"])[s].agg(lambda x: float(x.max() - x.min()) if len(x) > 1
+                                                      else float("nan"))
+        out[f"{s}_spread"] = spread.groupby(level=list(range(len(keys)))).mean().round(2)
     return pd.DataFrame(out)
 
 # %% ../nbs/12_evals.ipynb #86f4c4a2
@@ -199,21 +235,27 @@ def agreement(df:pd.DataFrame, by:str="model") -> pd.DataFrame:
     m = df.groupby([by, "project"])[cols].mean().stack().rename("score").reset_index()
     p = m.pivot_table(index=["project", "level_2"], columns=by, values="score")
     names = list(p.columns)
-    rows = [dict(a=a, b=b, mean_abs_diff=round(float((p[a] - p[b]).abs().mean()), 2), n=int((p[a] - p[b]).notna().sum()))
+    rows = [dict(a=a, b=b, mean_abs_diff=round(float((p[a] - p[b]).abs().mean()), 2),
+                 n=int((p[a] - p[b]).notna().sum()))
             for i, a in enumerate(names) for b in names[i+1:]]
     return pd.DataFrame(rows, columns=["a", "b", "mean_abs_diff", "n"])
 
 # %% ../nbs/12_evals.ipynb #59564921
-_EXT = "py|js|jsx|ts|tsx|go|rs|toml|json|ya?ml|md|txt|sql|cfg|ini|lock|mod|sum|sh|html|css|java|rb|c|h|cpp|gradle|xml|env"
-FILE_RE = re.compile(rf"(?<![\w/.@-])((?:[\w.-]+/)*(?:[\w-]+\.(?:{_EXT})|Dockerfile|Makefile|Procfile|Cargo\.toml|LICENSE|README))(?![\w/-])")
+_EXT = ("py|js|jsx|ts|tsx|go|rs|toml|json|ya?ml|md|txt|sql|cfg|ini|lock|mod|sum|sh|html|css|java|rb|c|h|cpp|gradle|"
+        "xml|env")
+FILE_RE = re.compile(rf"(?<![\w/.@-])((?:[\w.-]+/)*(?:[\w-]+\.(?:{_EXT})|Dockerfile|Makefile|Procfile|Cargo\.toml"
+                     rf"|LICENSE|README))(?![\w/-])")
 TECH = ("react", "vue", "angular", "svelte", "django", "flask", "fastapi", "express", "next.js", "rails", "spring",
-        "laravel", "pygame", "kubernetes", "k8s", "docker", "docker compose", "postgres", "postgresql", "mysql", "sqlite",
+        "laravel", "pygame", "kubernetes", "k8s", "docker", "docker compose", "postgres", "postgresql", "mysql",
+        "sqlite",
         "redis", "mongodb", "celery", "kafka", "rabbitmq", "graphql", "grpc", "nginx", "terraform", "heroku", "aws",
         "prometheus", "github actions", "gitlab", "jenkins", "pytest", "jest", "vitest", "vite", "webpack", "rayon",
         "clap", "tokio", "h11", "anyio", "mkdocs", "chi", "pgx", "zap", "zod", "node.js", "typescript", "javascript",
-        "python", "rust", "java", "ruby", "php", "kotlin", "swift", "golang", "c++", "pypi", "npm", "crates.io", "cargo")
-MISSING = {"dockerfile": "docker", "docker": "docker", "container": "docker", "ci": "ci", "continuous integration": "ci",
-           "tests": "tests", "test": "tests", "license": "license", "readme": "readme", "documentation": "docs", "docs": "docs"}
+        "python", "rust", "java", "ruby", "php", "kotlin", "swift", "golang", "c++", "pypi", "npm", "crates.io",
+        "cargo")
+MISSING = {"dockerfile": "docker", "docker": "docker", "container": "docker", "ci": "ci",
+           "continuous integration": "ci", "tests": "tests", "test": "tests", "license": "license", "readme": "readme",
+           "documentation": "docs", "docs": "docs"}
 _MISSING_RE = re.compile(r"\b(?:no|missing|lacks?|without)\s+(?:an?\s+|any\s+|automated\s+|unit\s+)?(" +
                          "|".join(sorted(map(re.escape, MISSING), key=len, reverse=True)) + r")\b", re.I)
 
@@ -253,7 +295,8 @@ def grounded(claim:tuple[str, str], idx:dict) -> bool:
     "Do the facts (a `fact_index`) support `claim`?"
     kind, v = claim
     if kind == "file": return v in idx["files"] or v.rsplit("/", 1)[-1] in idx["files"]
-    if kind == "tech": return (v if v != "golang" else " go ") in f" {idx['text']} " or (v == "k8s" and "kubernetes" in idx["text"])
+    if kind == "tech":
+        return (v if v != "golang" else " go ") in f" {idx['text']} " or (v == "k8s" and "kubernetes" in idx["text"])
     return v in idx["missing"]
 
 # %% ../nbs/12_evals.ipynb #e6f8d1a2
@@ -276,9 +319,15 @@ def grounded_share(df:pd.DataFrame, by:str="variant", facts:dict|None=None) -> p
     return r.assign(grounded_share=(r.grounded / r.claims).round(3))[["claims", "grounded_share", "ungrounded"]]
 
 # %% ../nbs/12_evals.ipynb #a35dd06b
+def _example_answer(e:dict) -> dict:
+    "A worked example's answer: a JSON answer as its dict, a prose one (the rubric templates') as `{'answer': text}`."
+    try: a = json.loads(e["answer"])
+    except ValueError: return {"answer": e["answer"]}
+    return a if isinstance(a, dict) else {"answer": e["answer"]}
+
 def example_answers(template:str, directory:Path|None=None) -> list[dict]:
     "The worked examples' answers of a template."
-    return [json.loads(e["answer"]) for e in load_template(template, directory).examples]
+    return [_example_answer(e) for e in load_template(template, directory).examples]
 
 def copied_fields(answer:dict|str|None, examples:list[dict]) -> list[str]:
     "Fields of `answer` that copy a worked example."
@@ -299,7 +348,7 @@ def schema_texts(role:str) -> list[dict]:
     return [{k: p["description"] for k, p in props.items() if p.get("description")}]
 
 def content(df:pd.DataFrame, by:str="variant", directory:Path|None=None) -> pd.DataFrame:
-    "Per `by`: shares of answers naming the project, with an empty field, copying a worked example or the schema's descriptions."
+    "Per `by`: shares of answers naming the project, with an empty field, copying a worked example or the schema."
     exs = {}
     def copies(r):
         if r.prompt is None: return False
@@ -311,6 +360,175 @@ def content(df:pd.DataFrame, by:str="variant", directory:Path|None=None) -> pd.D
                   copies_example=ok.apply(copies, axis=1),
                   copies_schema=[bool(copied_fields(a, schema_texts(r))) for a, r in zip(ok.answer, ok.role)])
     return d.groupby(by)[["names_project", "empty_field", "copies_example", "copies_schema"]].mean().round(3)
+
+# %% ../nbs/12_evals.ipynb #523178af
+LABEL_KEYS = dict(kind=str, purpose=list, stack=list, present=list, missing=list, must_not=list, blockers=list,
+                  bands=dict)
+ASPECTS = ("ci", "tests", "docker", "license", "docs", "readme", "release", "k8s", "changelog", "code", "lockfile")
+
+def _label_errors(d:dict) -> list[str]:
+    "What is wrong with one labels table (empty when nothing is)."
+    errs = [f"unknown key {k!r}" for k in d if k not in LABEL_KEYS]
+    errs += [f"{k} must be a {t.__name__}" for k, t in LABEL_KEYS.items() if k in d and not isinstance(d[k], t)]
+    errs += [f"unknown aspect {a!r}" for k in ("present", "missing") for a in d.get(k, []) if a not in ASPECTS]
+    for k in ("must_not", "blockers"):
+        for p in d.get(k, []):
+            try: re.compile(p)
+            except (re.error, TypeError) as e: errs.append(f"{k}: bad pattern {p!r} ({e})")
+    for s, b in (d.get("bands") or {}).items():
+        r = b.get("range") if isinstance(b, dict) else None
+        if s not in SCORE_COLS: errs.append(f"bands: unknown score {s!r}")
+        elif set(b) - {"range", "why"} or not isinstance(b.get("why"), str):
+            errs.append(f"bands.{s} needs range and why only")
+        elif not (isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r)
+                  and 0 <= r[0] <= r[1] <= 10):
+            errs.append(f"bands.{s}.range must be [lo, hi] with 0 <= lo <= hi <= 10")
+    return errs
+
+# %% ../nbs/12_evals.ipynb #59cf7b35
+def load_labels(name:str, # a sample project, e.g. "ledgerd"
+                labels:Path=LABELS, # folder of labels files
+               ) -> dict:
+    "A project's labels from `data/labels/NAME.toml`, checked; a one-line `ConfigError` if missing or malformed."
+    p = Path(labels)/f"{name}.toml"
+    if not p.is_file(): raise ConfigError(f"no labels for {name!r}: {p} does not exist")
+    try: d = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e: raise ConfigError(f"{p.name}: not valid TOML ({e})") from None
+    if errs := _label_errors(d): raise ConfigError(f"{p.name}: {'; '.join(errs)}")
+    return d
+
+# %% ../nbs/12_evals.ipynb #8e23b468
+def _word_re(w:str) -> str:
+    body = r"\s+".join(map(re.escape, w.rstrip("*").split()))
+    end = r"[\w-]*" if w.endswith("*") else r"(?:e?s)?"
+    return rf"(?<![\w-]){body}{end}(?![\w-])"
+
+def named(text:str, # the analysis' text
+          groups:list, # each a word or a list of alternative words
+         ) -> float:
+    "Share of `groups` that `text` names at least one word of."
+    if not groups: return float("nan")
+    hit = [any(re.search(_word_re(w), text, re.I) for w in ([g] if isinstance(g, str) else g)) for g in groups]
+    return sum(hit) / len(hit)
+
+# %% ../nbs/12_evals.ipynb #d90df21b
+def _phrase(p:str) -> str:
+    "A label pattern between word boundaries (`_` is one: `secret` matches `SECRET_KEY`), with an optional plural."
+    return rf"(?<![^\W_])(?:{p})(?:e?s)?(?![^\W_])"
+
+def must_not_hits(text:str, labels:dict) -> list[str]:
+    "The `must_not` patterns `text` matches, and 'missing:ASPECT' for each present aspect it calls missing."
+    hits = [p for p in labels.get("must_not", []) if re.search(_phrase(p), text, re.I)]
+    present = labels.get("present", [])
+    return hits + [f"missing:{v}" for k, v in claims({"text": text}) if k == "missing" and v in present]
+
+def valid_blocker(issue:str, labels:dict) -> bool:
+    "Is the blocker `issue` one the labels accept?"
+    if must_not_hits(issue, labels): return False
+    return any(re.search(_phrase(p), issue, re.I) for p in labels.get("blockers", [])) or \
+           any(k == "missing" and v in labels.get("missing", []) for k, v in claims({"issue": issue}))
+
+# %% ../nbs/12_evals.ipynb #749458e7
+def in_bands(scores:dict, # score name → value (None for a failed role)
+             labels:dict) -> float|None:
+    "Share of the labelled scores in `scores` that lie inside their band."
+    ok = [lo <= scores[s] <= hi for s, b in (labels.get("bands") or {}).items() for lo, hi in [b["range"]]
+          if scores.get(s) is not None and not pd.isna(scores[s])]
+    return sum(ok) / len(ok) if ok else None
+
+# %% ../nbs/12_evals.ipynb #903351f3
+_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-./][a-z0-9]+)*")
+# hand-written: function words and the words every review uses; a stopword list would be a dependency for these few
+_COMMON = {"the", "and", "for", "with", "from", "that", "this", "its", "has", "have", "are", "not", "low", "medium",
+           "high", "file", "files", "project", "code", "test", "tests", "release", "workflow", "license", "command",
+           "line", "applies"}
+
+def words(text:str) -> set[str]:
+    "Lower-case words of three letters or more; dotted and slashed names (`src/main.rs`) stay whole."
+    return {w.rstrip("./-") for w in _WORD.findall(text.lower()) if len(w) >= 3} - _COMMON
+
+def _leaves(o):
+    if isinstance(o, dict): o = list(o.values())
+    if isinstance(o, (list, tuple)):
+        for v in o: yield from _leaves(v)
+    elif isinstance(o, str): yield o
+
+# %% ../nbs/12_evals.ipynb #0c94fc18
+def example_words(template:str, directory:Path|None=None) -> set[str]:
+    "Distinctive words of a template's worked examples."
+    t, out = load_template(template, directory), set()
+    for e in t.examples:
+        ans = " ".join(_leaves(_example_answer(e)))
+        rest = " ".join(str(v) for k, v in e.items() if k != "answer")
+        out |= words(ans) & words(rest or ans)
+    return out - words(f"{t.system} {t.user} {getattr(t, 'prefix', '')}") \
+               - words(" ".join(re.findall(r'"([a-z][a-z0-9_]*)":', str(t.examples)))) # the facts' and answers' keys
+
+def copied_words(answer:dict|str|None, # one role's answer
+                 example:set[str], # `example_words` of the template that asked
+                 facts:dict, # the project's facts
+                ) -> list[str]:
+    "The example's distinctive words in `answer` that the project's facts do not contain."
+    a = json.loads(answer) if isinstance(answer, str) else (answer or {})
+    return sorted(example & words(" ".join(_leaves(a))) - words(" ".join(_strings(facts))))
+
+# %% ../nbs/12_evals.ipynb #f4cd44e2
+ANALYSIS = ["model", "variant", "project", "repeat"]
+
+def _blockers(answers:list[dict]) -> list[str]:
+    return [b.get("issue", "") if isinstance(b, dict) else str(b)
+            for a in answers for b in a.get("deployment_blockers") or []]
+
+def _first(s:pd.Series):
+    s = s.dropna() if s is not None else pd.Series([], dtype=object)
+    return s.iloc[0] if len(s) else None
+
+# %% ../nbs/12_evals.ipynb #a36978ce
+def scorecard(df:pd.DataFrame, # rows from `run_grid`
+              labels:dict|None=None, # project → labels; None: `load_labels` of each project
+              facts:dict|None=None, # project → facts; None: the samples
+              directory:Path|None=None, # prompts folder, for the worked examples
+             ) -> pd.DataFrame:
+    "One row per analysis: contradicted findings, copied words, purpose/stack named, must-not hits, blockers, bands."
+    labels = labels or {p: load_labels(p) for p in df.project.unique()}
+    facts = facts or {p: load_facts(p) for p in df.project.unique()}
+    exs, out = {}, []
+    for key, g in df.groupby(ANALYSIS, sort=True):
+        lab, f = labels[key[2]], facts[key[2]]
+        ok = g[g.answer.notna()]
+        answers = [json.loads(a) for a in ok.answer]
+        text = " ".join(s for a in answers for s in _leaves(a))
+        copied = set()
+        for p, a in zip(ok.prompt, ok.answer):
+            if p and p not in exs: exs[p] = example_words(p, directory)
+            copied |= set(copied_words(a, exs.get(p, set()), f))
+        bl = _blockers(answers)
+        scores = {s: _first(g.get(s)) for s in SCORE_COLS}
+        out.append(dict(zip(ANALYSIS, key), contradicted=_first(g.get("contradicted")), copied_words=sorted(copied),
+                        purpose_named=named(text, lab.get("purpose", [])) == 1,
+                        stack_named=named(text, lab.get("stack", [])), must_not=must_not_hits(text, lab),
+                        blockers=len(bl), valid_blockers=sum(valid_blocker(b, lab) for b in bl),
+                        in_bands=in_bands(scores, lab), **scores))
+    return pd.DataFrame(out)
+
+# %% ../nbs/12_evals.ipynb #507c8b7b
+def benchmark(df:pd.DataFrame, # rows from `run_grid`
+              labels:dict|None=None, # project → labels; None: data/labels
+              facts:dict|None=None, # project → facts; None: the samples
+              directory:Path|None=None, # prompts folder
+             ) -> pd.DataFrame:
+    "One row per (model, variant): the label-based metrics and the score spread over seeds."
+    sc, by = scorecard(df, labels, facts, directory), ["model", "variant"]
+    g = sc.groupby(by)
+    def mean(s): return s.dropna().astype(float).mean()
+    t = pd.DataFrame(dict(analyses=g.size(), contradicted=g.contradicted.apply(mean),
+                          copied_words=g.copied_words.apply(lambda s: s.map(len).mean()),
+                          purpose_named=g.purpose_named.mean(), stack_named=g.stack_named.mean(),
+                          must_not=g.must_not.apply(lambda s: s.map(len).mean()),
+                          blocker_precision=g.valid_blockers.sum() / g.blockers.sum().replace(0, float("nan")),
+                          in_bands=g.in_bands.apply(mean)))
+    t["score_spread"] = stability(df, by).mean(axis=1)
+    return t.astype(float).round(3).assign(analyses=t.analyses)
 
 # %% ../nbs/12_evals.ipynb #c958d7ee
 def report(df:pd.DataFrame, by:str="variant", facts:dict|None=None) -> pd.DataFrame:
@@ -335,9 +553,15 @@ def save(df:pd.DataFrame, # rows from `run_grid`
     (out/f"{name}.json").write_text(json.dumps(summ, indent=1, sort_keys=True) + "\n")
     return summ
 
+# %% ../nbs/12_evals.ipynb #0b1ffbb8
+def grid_models(grid:Grid, directory:Path|None=None) -> list[str]:
+    "Every model id the grid's roster asks for, with the grid's model changes applied."
+    d = Path(directory or prompts_dir())
+    return sorted({_roster(grid, ch, d)[r].model for ch in grid.models.values() for r in ROLES})
+
 # %% ../nbs/12_evals.ipynb #732644f6
 def record(name:str, # a grid in GRIDS
-           upstream:str|None=None, # base URL to record from; None: OpenRouter with a key, else the embedded model
+           upstream:str|None=None, # base URL to record from; None: OpenRouter with a key, else the local models
           ) -> pd.DataFrame:
     "Record grid `name`'s missing answers; prints one line per cell and the time taken."
     if name not in GRIDS: raise ConfigError(f"unknown grid {name!r}: choose one of {', '.join(GRIDS)}")
@@ -345,12 +569,16 @@ def record(name:str, # a grid in GRIDS
     if upstream is None and key: upstream = OPENROUTER_URL
     if upstream is not None: df = run_grid(GRIDS[name], mode="record", base_url=upstream, api_key=key, progress=True)
     else:
-        from borg_llm.local import local_server
-        with local_server() as url: df = run_grid(GRIDS[name], mode="record", base_url=url, progress=True)
-    print(f"recorded grid {name!r} in {time.monotonic() - t0:.0f}s: {len(df)} calls, {int((df.status != 'ok').sum())} failed")
+        from borg_llm.local import local_servers
+        with local_servers(grid_models(GRIDS[name])) as url:
+            df = run_grid(GRIDS[name], mode="record", base_url=url, progress=True)
+    failed = int((df.status != "ok").sum())
+    print(f"recorded grid {name!r} in {time.monotonic() - t0:.0f}s: {len(df)} calls, {failed} failed")
     return df
 
 # %% ../nbs/12_evals.ipynb #31e2ae2c
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if len(sys.argv) < 3 or sys.argv[1] != "record": sys.exit(f"usage: python -m borg_llm.evals record {{{'|'.join(GRIDS)}}} [UPSTREAM_URL]")
-    record(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    if len(sys.argv) < 3 or sys.argv[1] != "record":
+        sys.exit(f"usage: python -m borg_llm.evals record {{{'|'.join(GRIDS)}}} [UPSTREAM_URL]")
+    try: record(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    except ConfigError as e: sys.exit(f"error: {e}")

@@ -4,11 +4,12 @@
 
 # %% ../nbs/06_facts.ipynb #e327c019
 from __future__ import annotations
-import json, os, re, stat, threading, time, tomllib
+import configparser, json, os, re, stat, subprocess, threading, time, tomllib
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch
+from markdown_it import MarkdownIt
 from pathspec import GitIgnoreSpec
 from detect_secrets.core.scan import scan_line
 from detect_secrets.settings import transient_settings, get_plugins
@@ -20,7 +21,10 @@ from detect_secrets.filters import heuristic
 
 # %% auto #0
 __all__ = ['SECRET_FILES', 'SKIP_DIRS', 'LANGUAGES', 'LANGUAGE_FILES', 'LOCK_FILES', 'KEY_PATTERNS', 'TEST_DIRS', 'DOCS_DIRS',
-           'SCANNER_KEYS', 'FactsError', 'redact', 'collect_facts', 'load_scanner_facts', 'merge_facts']
+           'DEPENDENCY_UPDATE_FILES', 'SECURITY_FILES', 'BINARY_EXTS', 'PUBLISH', 'KINDS', 'SERVER_DEPS',
+           'FRONTEND_DEPS', 'FULLSTACK_DEPS', 'ML_DEPS', 'WORKSPACE_FILES', 'PROSE', 'NOT_CODE', 'KIND_RULES',
+           'SCANNER_KEYS', 'FactsError', 'redact', 'git_facts', 'project_kind', 'collect_facts', 'load_scanner_facts',
+           'merge_facts']
 
 # %% ../nbs/06_facts.ipynb #a26b5b92
 class FactsError(ValueError):
@@ -135,6 +139,18 @@ def redact(text:str, # any text that may be sent to a model
     "`text` with each secret detect-secrets finds replaced by `[REDACTED:<type>]`, and the number replaced."
     if not text.strip(): return text, 0
     with _detect_secrets() as plugins: return _redact(text, plugins)
+
+# %% ../nbs/06_facts.ipynb #38dac45f
+def _redact_obj(o, plugins:dict):
+    "(copy of a JSON-like value with every string redacted, number of redactions)."
+    if isinstance(o, str): return _redact(o, plugins) if o.strip() else (o, 0)
+    if isinstance(o, (list, tuple)):
+        parts = [_redact_obj(v, plugins) for v in o]
+        return [p for p, _ in parts], sum(k for _, k in parts)
+    if isinstance(o, dict):
+        parts = {k: _redact_obj(v, plugins) for k, v in o.items()}
+        return {k: p for k, (p, _) in parts.items()}, sum(k for _, k in parts.values())
+    return o, 0
 
 # %% ../nbs/06_facts.ipynb #698037dd
 # Directory names pruned everywhere, whatever the `.gitignore` files say (as are `*.egg-info` and any virtual
@@ -316,7 +332,7 @@ KEY_PATTERNS = {
                "kustomization.yaml", "kustomization.yml", "*.tf", "Procfile", "fly.toml", "app.yaml", "vercel.json",
                "netlify.toml", "render.yaml", "serverless.yml", "serverless.yaml", "skaffold.yaml", "heroku.yml"],
     "manifests": ["pyproject.toml", "requirements*.txt", "/requirements/*.txt", "package.json", "go.mod", "Cargo.toml",
-                  "Gemfile", "pom.xml"],
+                  "Gemfile", "pom.xml", "setup.py", "setup.cfg"],
     "test_files": ["test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.[jt]s", "*.test.[jt]sx",
                    "*.spec.[jt]s", "*.spec.[jt]sx", "*_spec.rb", "*Test.java", "*Tests.java", "*Test.kt"],
     "docs_files": ["mkdocs.yml", "mkdocs.yaml", "/doc*/**/conf.py", ".readthedocs.y*ml", "docusaurus.config.[jt]s",
@@ -404,33 +420,99 @@ def _pom(text:str) -> list[str]:
     field = lambda e, name: next(((c.text or "").strip() for c in e if tag(c) == name), "")
     return [f"{field(e, 'groupId')}:{field(e, 'artifactId')}".strip(":") for e in ET.fromstring(text).iter() if tag(e) == "dependency"]
 
+# %% ../nbs/06_facts.ipynb #66f252bc
+def _setup_cfg(text:str) -> list[str]:
+    "Names in a setup.cfg's `install_requires` and `extras_require`."
+    cp = configparser.ConfigParser(interpolation=None); cp.read_string(text)
+    specs = cp.get("options", "install_requires", fallback="").splitlines()
+    if cp.has_section("options.extras_require"):
+        specs += [s for _, v in cp.items("options.extras_require") for s in v.splitlines()]
+    return [_pep508(s) for s in specs if s.strip()]
+
+def _setup_py(text:str) -> list[str]:
+    "Names in the string literals of a setup.py's `install_requires=[...]` (the file is not run)."
+    m = re.search(r"install_requires\s*=\s*\[([^\]]*)\]", text)
+    return [_pep508(s) for s in re.findall(r"""['"]([^'"]+)['"]""", m.group(1))] if m else []
+
 # %% ../nbs/06_facts.ipynb #08234da9
 _PARSERS = {"pyproject.toml": _pyproject, "package.json": _package_json, "go.mod": _go_mod, "Cargo.toml": _cargo,
-            "Gemfile": _gemfile, "pom.xml": _pom}
+            "Gemfile": _gemfile, "pom.xml": _pom,
+            "setup.cfg": _setup_cfg, "setup.py": _setup_py}
 
 def _dependencies(name:str, text:str, limit:int=30) -> list[str]:
     "Up to `limit` distinct dependency names from a manifest's text; [] when it cannot be parsed."
     parse = _PARSERS.get(name, _requirements)
     try: names = parse(text)
-    except (ValueError, TypeError, AttributeError, ET.ParseError): return []  # tomllib/json errors are ValueErrors
+    except (ValueError, TypeError, AttributeError, ET.ParseError, configparser.Error): return []  # json: ValueError
     return list(dict.fromkeys(n for n in names if n))[:limit]
 
-# %% ../nbs/06_facts.ipynb #8f6bb7d5
+# %% ../nbs/06_facts.ipynb #bf795df1
+def _pyproject_entries(text:str) -> dict:
+    "Package name, scripts and uv workspace members of a pyproject.toml."
+    d = tomllib.loads(text)
+    proj, tool = d.get("project", {}), d.get("tool", {})
+    poetry = tool.get("poetry", {})
+    return dict(package=proj.get("name") or poetry.get("name"),
+                scripts=[*proj.get("scripts", {}), *proj.get("gui-scripts", {}), *poetry.get("scripts", {})],
+                workspaces=tool.get("uv", {}).get("workspace", {}).get("members", []))
+
+def _package_json_entries(text:str) -> dict:
+    "Package name, `bin` commands, npm tasks, library entry and workspaces of a package.json."
+    d = json.loads(text)
+    b, ws = d.get("bin"), d.get("workspaces")
+    bins = [str(d.get("name", "")).rsplit("/", 1)[-1]] if isinstance(b, str) else list(b or {})  # a lone bin: the name
+    return dict(package=d.get("name"), scripts=bins, tasks=list(d.get("scripts") or {}),
+                library=next((k for k in ("exports", "main", "module") if d.get(k)), None),
+                workspaces=ws.get("packages", []) if isinstance(ws, dict) else ws or [])
+
+# %% ../nbs/06_facts.ipynb #99cc5e95
+def _cargo_entries(text:str) -> dict:
+    "Package name, `[[bin]]` targets, `[lib]` and workspace members of a Cargo.toml."
+    d = tomllib.loads(text)
+    return dict(package=d.get("package", {}).get("name"),
+                scripts=[b.get("name") for b in d.get("bin", []) if isinstance(b, dict)],
+                library="lib" if "lib" in d else None, workspaces=d.get("workspace", {}).get("members", []))
+
+_CONSOLE = re.compile(r"""(?:^|['"])\s*([A-Za-z0-9][\w.-]*)\s*=\s*[\w.]+\s*:\s*\w""", re.M)
+
+def _setup_entries(text:str) -> dict:
+    "Console scripts of a setup.py or setup.cfg: the `name = module:function` lines after `console_scripts`."
+    m = re.search(r"(?:console|gui)_scripts['\"]?\s*[:=]", text)
+    return dict(scripts=_CONSOLE.findall(re.split(r"\]|\n\S", text[m.end():m.end()+4000])[0]) if m else [])
+
+# %% ../nbs/06_facts.ipynb #0b125f21
+def _clean(v):
+    "A list of up to 20 non-empty strings, a non-empty string, or None (manifests hold anything)."
+    if isinstance(v, list): return [x for x in v if isinstance(x, str) and x.strip()][:20]
+    return v if isinstance(v, str) and v.strip() else None
+
+_ENTRY_PARSERS = {"pyproject.toml": _pyproject_entries, "package.json": _package_json_entries,
+                  "Cargo.toml": _cargo_entries, "setup.py": _setup_entries, "setup.cfg": _setup_entries}
+
+def _entry_points(name:str, text:str) -> dict:
+    "What a manifest declares besides dependencies: package, scripts, tasks, library, workspaces (the non-empty ones)."
+    try: d = _ENTRY_PARSERS[name](text) if name in _ENTRY_PARSERS else {}
+    except (ValueError, TypeError, AttributeError): return {}
+    return {k: c for k, v in d.items() if (c := _clean(v))}
+
+# %% ../nbs/06_facts.ipynb #190832ec
 def _text(path:str, n:int=65536) -> str:
     "The first `n` bytes of a file, decoded as UTF-8 with replacement characters."
     return _read_head(path, n).decode("utf-8", errors="replace")
 
 def _match(kind:str, rels) -> list[str]: return [r for r in rels if _KEY_SPECS[kind].match_file(r)]
 
-def _manifests(w:_Walk, max_manifests:int=20) -> tuple[dict, int]:
-    "{manifest: [dependency names]} and the number of secrets redacted from the manifests' text."
-    out, n = {}, 0
+def _manifests(w:_Walk, max_manifests:int=20) -> tuple[dict, dict, int]:
+    "{manifest: [dependency names]}, {manifest: entry points} and the number of secrets redacted from their text."
+    deps, entries, n = {}, {}, 0
     for r, path, _ in sorted((f for f in w.files if _KEY_SPECS["manifests"].match_file(f[0])),
                              key=lambda f: (f[0].count("/"), f[0]))[:max_manifests]:
         try: text, k = redact(_text(path))
         except OSError: w.skipped["unreadable"] += 1; continue
-        out[r], n = _dependencies(r.rsplit("/", 1)[-1], text), n+k
-    return out, n
+        name = r.rsplit("/", 1)[-1]
+        deps[r], n = _dependencies(name, text), n+k
+        if e := _entry_points(name, text): entries[r] = e
+    return deps, entries, n
 
 # %% ../nbs/06_facts.ipynb #07806a8a
 def _topmost(dirs) -> list[str]:
@@ -446,7 +528,26 @@ def _tests_docs(rels:list[str], limit:int=10) -> tuple[list, list]:
         return (ds + [r for r in _match(kind, rels) if not r.startswith(tuple(ds))])[:limit]
     return found(TEST_DIRS, "test_files"), found(DOCS_DIRS, "docs_files")
 
-# %% ../nbs/06_facts.ipynb #ec5c9e02
+# %% ../nbs/06_facts.ipynb #e000f520
+def _layout_entries(rels:list[str], manifests:dict, entries:dict) -> dict:
+    "`entries` plus the commands and libraries Go and Cargo declare by file layout."
+    out = {m: dict(e) for m, e in entries.items()}
+    for m in manifests:
+        base, name = m[:len(m) - len(m.rsplit("/", 1)[-1])], m.rsplit("/", 1)[-1]
+        under = [r[len(base):] for r in rels if r.startswith(base)]
+        if name == "go.mod":
+            mains = sorted({r.rsplit("/", 1)[0] if "/" in r else "." for r in under
+                            if r.rsplit("/", 1)[-1] == "main.go"})
+            if mains: out.setdefault(m, {})["scripts"] = mains[:20]
+        elif name == "Cargo.toml":
+            e = out.setdefault(m, {})
+            bins = [r[8:-3] for r in under if re.fullmatch(r"src/bin/[^/]+\.rs", r)]
+            if "src/main.rs" in under: bins.insert(0, e.get("package") or "main")
+            if bins: e["scripts"] = list(dict.fromkeys(e.get("scripts", []) + bins))[:20]
+            if "src/lib.rs" in under: e.setdefault("library", "src/lib.rs")
+    return {m: e for m, e in out.items() if e}
+
+# %% ../nbs/06_facts.ipynb #2ee6d7cd
 def _key_files(w:_Walk) -> tuple[dict, int]:
     "The key_files dict and the number of secrets redacted from the manifests read."
     rels = [r for r, _, _ in w.files]
@@ -455,11 +556,14 @@ def _key_files(w:_Walk) -> tuple[dict, int]:
     lic = next((r for r in sorted(top) if r.lower().startswith(("license", "licence", "copying"))), None)
     try: kind = _license_kind(_text(top[lic], 8192)) if lic else None
     except OSError: kind = None
-    manifests, n = _manifests(w)
+    manifests, entries, n = _manifests(w)
+    entries = _layout_entries(rels, manifests, entries)
+    workspaces = {m: e.pop("workspaces") for m, e in entries.items() if "workspaces" in e}
     tests, docs = _tests_docs(rels)
     return dict(readme=readme[0] if readme else None, license={"file": lic, "kind": kind} if lic else None,
                 docker=_match("docker", rels)[:20], ci=_match("ci", rels)[:20], deploy=_match("deploy", rels)[:20],
-                manifests=manifests, tests=tests, docs=docs), n
+                manifests=manifests, tests=tests, docs=docs, entry_points={m: e for m, e in entries.items() if e},
+                workspaces=workspaces), n
 
 # %% ../nbs/06_facts.ipynb #d5d8667c
 def _excerpt(path:str, chars:int) -> tuple[str, int]:
@@ -467,6 +571,304 @@ def _excerpt(path:str, chars:int) -> tuple[str, int]:
     red, _ = redact(_text(path, chars * 4 + 4096)[:chars * 2])
     out = red[:chars]
     return out, out.count("[REDACTED:")
+
+# %% ../nbs/06_facts.ipynb #5fd71e03
+_MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])  # raw HTML becomes html_* tokens, which are dropped
+_MD_EXTS = (".md", ".markdown", ".mdown", ".mkd", ".mdx", ".rst")
+
+def _inline(tok) -> str:
+    "The words of an inline token: text and code spans kept; images, HTML and link targets dropped."
+    parts = [c.content if c.type in ("text", "code_inline") else " " for c in tok.children or []
+             if c.type in ("text", "code_inline", "softbreak", "hardbreak")]
+    return " ".join("".join(parts).split())
+
+# %% ../nbs/06_facts.ipynb #97fd05ed
+def _md_text(md:str) -> str:
+    "Headings, paragraphs, list items ('- ', indented by depth) and table rows ('a | b') of Markdown, one per line."
+    lines, depth, bullet, cell, row = [], 0, False, False, []
+    for t in _MD.parse(md):
+        if t.type in ("bullet_list_open", "ordered_list_open"): depth += 1
+        elif t.type in ("bullet_list_close", "ordered_list_close"): depth -= 1
+        elif t.type == "list_item_open": bullet = True
+        elif t.type in ("th_open", "td_open"): cell = True
+        elif t.type == "tr_close":
+            if any(row): lines.append(" | ".join(row).rstrip())
+            row = []
+        elif t.type == "inline":
+            s = _inline(t)
+            if cell: row.append(s); cell = False
+            elif s and depth: lines.append("  " * (depth-1) + ("- " if bullet else "  ") + s); bullet = False
+            elif s: lines.append(s)
+    return "\n".join(lines)
+
+# %% ../nbs/06_facts.ipynb #81ef3170
+def _readme_text(path:str, chars:int, max_bytes:int=64*1024) -> tuple[str, int]:
+    "The README's first `chars` characters of plain text, redacted, and the number of redactions kept."
+    raw = _text(path, max_bytes)
+    text = (_md_text(raw) if path.lower().endswith(_MD_EXTS)
+            else "\n".join(" ".join(l.split()) for l in raw.splitlines() if l.strip()))
+    red, _ = redact(text[:chars * 2])
+    out = red[:chars]
+    return out, out.count("[REDACTED:")
+
+# %% ../nbs/06_facts.ipynb #9251be5a
+def _git(root:str, args:list, deadline:float) -> subprocess.CompletedProcess|None:
+    "`git -C root *args` within the time left before `deadline`; None when git is missing or runs out of time."
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}  # no GIT_DIR inherited from a caller
+    env.update(GIT_CEILING_DIRECTORIES=os.path.dirname(root), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
+               GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    left = deadline - time.monotonic()
+    if left <= 0: return None
+    try: return subprocess.run(["git", "-C", root, "-c", "log.showSignature=false", *args], capture_output=True,
+                               stdin=subprocess.DEVNULL, env=env, timeout=left, encoding="utf-8", errors="replace")
+    except (OSError, subprocess.TimeoutExpired): return None
+
+def _git_out(r:subprocess.CompletedProcess|None) -> str|None:
+    "The output of a git call that succeeded, else None."
+    return r.stdout if r is not None and r.returncode == 0 else None
+
+# %% ../nbs/06_facts.ipynb #ad27af65
+def _git_log(root:str, deadline:float, max_commits:int) -> list[tuple[int,str]]|None:
+    "(committer time, author e-mail) of the newest `max_commits` commits; [] for a repository without commits."
+    if (out := _git_out(_git(root, ["log", f"-n{max_commits}", "--format=%ct %aE"], deadline))) is not None:
+        return [(int(t), e.lower()) for t, _, e in (l.partition(" ") for l in out.splitlines()) if t.isdigit()]
+    v = _git(root, ["rev-parse", "--verify", "-q", "HEAD"], deadline)  # exit 1 and silent: a repository, no commits yet
+    return [] if v is not None and v.returncode == 1 and not v.stderr.strip() else None
+
+def _git_count(root:str, deadline:float, *args) -> int|None:
+    "`git rev-list --count *args HEAD`, or None."
+    out = _git_out(_git(root, ["rev-list", "--count", *args, "HEAD"], deadline))
+    return int(out) if out and out.strip().isdigit() else None
+
+def _git_first(root:str, deadline:float) -> int|None:
+    "Committer time of the oldest root commit."
+    out = _git_out(_git(root, ["log", "--max-parents=0", "--format=%ct", "HEAD"], deadline))
+    return min((int(t) for t in (out or "").split() if t.isdigit()), default=None)
+
+def _git_tags(root:str, deadline:float) -> tuple[int|None, str|None]:
+    "Number of tags and the newest one (by creation date)."
+    args = ["for-each-ref", "--sort=-creatordate", "--format=%(refname:short)", "refs/tags"]
+    out = _git_out(_git(root, args, deadline))
+    return (None, None) if out is None else (len(tags := out.splitlines()), tags[0] if tags else None)
+
+# %% ../nbs/06_facts.ipynb #5a473ec4
+_DAY = 86400
+def _iso(t:int|None) -> str|None:
+    "A Unix time as an ISO 8601 UTC timestamp."
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+def git_facts(root:str, # a project directory with a `.git`
+              timeout:float=5.0, # seconds for all the git calls together
+              max_commits:int=5000, # newest commits read one by one
+             ) -> dict|None:
+    "History facts of a git repository; None when git is missing, refuses, or runs out of time on the first call."
+    deadline = time.monotonic() + timeout
+    if (rows := _git_log(root, deadline, max_commits)) is None: return None
+    whole, last = len(rows) < max_commits, rows[0][0] if rows else None
+    def window(days): return (0 if last is None else sum(t >= last - days*_DAY for t, _ in rows) if whole
+                              else _git_count(root, deadline, f"--since=@{last - days*_DAY}"))
+    total, first = (len(rows), min((t for t, _ in rows), default=None)) if whole else (
+        _git_count(root, deadline), _git_first(root, deadline))
+    authors = [e for _, e in rows]
+    top = max((authors.count(e) for e in set(authors)), default=0)
+    tags, latest = _git_tags(root, deadline)
+    out = dict(first_commit=_iso(first), last_commit=_iso(last), commits=total, commits_last_90_days=window(90),
+               commits_last_365_days=window(365), contributors=len(set(authors)),
+               contributors_last_365_days=len({e for t, e in rows if t >= last - 365*_DAY}) if rows else 0,
+               top_contributor_share=round(top / len(authors), 2) if authors else None, tags=tags, latest_tag=latest,
+               shallow=os.path.isfile(os.path.join(root, ".git", "shallow")))
+    out["truncated"] = (not whole or None in (total, tags, out["commits_last_90_days"], out["commits_last_365_days"])
+                        or bool(rows) and first is None)
+    return out
+
+# %% ../nbs/06_facts.ipynb #d76fe2ff
+DEPENDENCY_UPDATE_FILES = (".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", "renovate.json5",
+    ".renovaterc", ".renovaterc.json", ".renovaterc.json5", ".github/renovate.json", ".github/renovate.json5",
+    ".gitlab/renovate.json", ".pyup.yml")
+SECURITY_FILES = ("security.md", "security.rst", "security.txt", "security", ".github/security.md", "docs/security.md",
+                  ".gitlab/security.md")  # compared lower-case
+BINARY_EXTS = {".jar", ".war", ".ear", ".class", ".exe", ".dll", ".so", ".dylib", ".a", ".o", ".obj", ".lib", ".pyc",
+               ".pyo", ".pyd", ".whl", ".egg", ".elf", ".msi", ".apk", ".dex", ".deb", ".rpm", ".crx", ".efi", ".wasm"}
+PUBLISH = re.compile(r"twine\s+upload|pypa/gh-action-pypi-publish|\b(?:poetry|flit|hatch|uv|pdm)\s+publish"
+    r"|\b(?:npm|yarn|pnpm)\s+publish|changesets/action|JS-DevTools/npm-publish|cargo\s+publish|goreleaser"
+    r"|gem\s+push|rubygems/release-gem|\bmvn\b.*\bdeploy\b|\bgradlew?\b.*\bpublish|docker\s+push"
+    r"|docker/build-push-action@\S+(?:\n[ \t]+.*){0,12}?\n[ \t]+push:\s*true")
+_USES = re.compile(r"^[ \t]*(?:-[ \t]*)?uses:[ \t]*['\"]?([^'\"\s#]+)", re.M)
+
+def _pinned(ref:str) -> bool:
+    "Whether a workflow's `uses:` names an immutable version."
+    if ref.startswith("docker://"): return "@sha256:" in ref
+    return ref.startswith("./") or bool(re.search(r"@[0-9a-f]{40}$", ref))
+
+# %% ../nbs/06_facts.ipynb #f1dcb8a9
+def _check(value, path=None, **more) -> dict:
+    "One check: its value, the path that decided it, and any detail."
+    return dict(value=value, path=path, **more)
+
+def _ci_texts(files:dict, key_files:dict) -> dict:
+    "{CI file: its first 64 KB} for the CI files found."
+    out = {}
+    for r in key_files["ci"]:
+        try: out[r] = _text(files[r])
+        except OSError: pass
+    return out
+
+# %% ../nbs/06_facts.ipynb #eefa9317
+def _checks(files:dict, # {relative path: absolute path} of the files walked
+            key_files:dict, ci:dict, # key_files and {CI file: text}
+           ) -> dict:
+    "Scorecard-style checks decided by files alone."
+    lower = {r.lower(): r for r in files}
+    found = lambda names: next((lower[n] for n in names if n in lower), None)
+    wf = {r: t for r, t in ci.items() if r.startswith(".github/workflows/")}
+    unpinned = [(r, u) for r, t in wf.items() for u in _USES.findall(t) if not _pinned(u)]
+    pub = next(((r, m.group().split("\n")[0].strip()) for r, t in ci.items() if (m := PUBLISH.search(t))), (None, None))
+    bins = [r for r in files if os.path.splitext(r)[1].lower() in BINARY_EXTS]
+    lic, dep, sec = key_files["license"], found(DEPENDENCY_UPDATE_FILES), found(SECURITY_FILES)
+    return dict(dependency_update_tool=_check(dep is not None, dep), security_policy=_check(sec is not None, sec),
+                pinned_actions=_check(not unpinned if wf else None,
+                                      unpinned[0][0] if unpinned else min(wf, default=None),
+                                      unpinned=sorted({u for _, u in unpinned})[:10]),
+                binary_artifacts=_check(bool(bins), bins[0] if bins else None, paths=bins[:5]),
+                publish_workflow=_check(pub[0] is not None, pub[0], runs=pub[1]),
+                license=_check(lic is not None, lic and lic["file"]),
+                ci=_check(bool(key_files["ci"]), (key_files["ci"] or [None])[0]),
+                tests=_check(bool(key_files["tests"]), (key_files["tests"] or [None])[0]))
+
+# %% ../nbs/06_facts.ipynb #1bbf1a8a
+KINDS = ("library", "cli", "web-service", "web-app", "template", "data-ml", "docs", "monorepo", "other")
+# Dependency names (lower-case, '_' as '-', Go major-version suffixes dropped) that tell what a project does.
+SERVER_DEPS = {"flask", "fastapi", "django", "starlette", "tornado", "sanic", "bottle", "falcon", "pyramid", "quart",
+    "litestar", "uvicorn", "gunicorn", "hypercorn", "waitress", "express", "koa", "fastify", "@hapi/hapi",
+    "@nestjs/core", "restify", "hono", "github.com/gin-gonic/gin", "github.com/labstack/echo", "github.com/go-chi/chi",
+    "github.com/gofiber/fiber", "github.com/gorilla/mux", "github.com/julienschmidt/httprouter", "actix-web", "axum",
+    "rocket", "warp", "poem", "tide", "rails", "sinatra", "puma", "hanami", "io.javalin:javalin",
+    "org.springframework.boot:spring-boot-starter-web", "io.quarkus:quarkus-resteasy"}
+FRONTEND_DEPS = {"react", "react-dom", "vue", "svelte", "@angular/core", "preact", "solid-js", "vite", "next", "nuxt",
+                 "@sveltejs/kit", "astro", "gatsby", "@remix-run/react", "ember-source"}
+FULLSTACK_DEPS = {"next", "nuxt", "@sveltejs/kit", "astro", "gatsby", "@remix-run/react"}  # a web app on their own
+ML_DEPS = {"torch", "tensorflow", "keras", "jax", "flax", "scikit-learn", "sklearn", "transformers", "lightgbm",
+           "xgboost", "catboost", "pytorch-lightning", "lightning", "datasets", "mlflow", "wandb", "torchvision",
+           "sentence-transformers", "spacy", "statsmodels", "diffusers", "accelerate", "onnxruntime"}
+WORKSPACE_FILES = ("go.work", "pnpm-workspace.yaml", "lerna.json", "nx.json", "rush.json")
+PROSE = {"Markdown", "reStructuredText", "TeX"}
+NOT_CODE = {"YAML", "JSON", "TOML", "XML", "HTML", "CSS", "SCSS", "Makefile"}  # neither prose nor code
+
+# %% ../nbs/06_facts.ipynb #5869adfe
+class _Ctx:
+    "What the kind rules look at."
+    def __init__(self, files:dict, languages:dict, key_files:dict, checks:dict):
+        self.files, self.rels, self.languages, self.kf, self.checks = files, list(files), languages, key_files, checks
+        norm = lambda d: re.sub(r"/v\d+$", "", d.lower().replace("_", "-"))
+        self.deps = {m: {norm(d) for d in ds} for m, ds in key_files["manifests"].items()}
+        self.entries = key_files.get("entry_points", {})
+
+    def using(self, names:set) -> list[str]:
+        "Evidence lines for the manifests that depend on any of `names`."
+        return [f"key_files.manifests[{m}]: {', '.join(sorted(ds & names)[:4])}"
+                for m, ds in self.deps.items() if ds & names]
+
+    def dirs(self, *names) -> list[str]:
+        "Those of the top-level directories `names` that hold files."
+        return [n + "/" for n in names if any(r.startswith(n + "/") for r in self.rels)]
+
+# %% ../nbs/06_facts.ipynb #b6d8760d
+def _template(c:_Ctx) -> list[str]:
+    "cookiecutter or copier templates."
+    return [r for r in c.rels if "{{cookiecutter." in r.replace(" ", "")
+            or r in ("cookiecutter.json", "copier.yml", "copier.yaml")][:3]
+
+def _monorepo(c:_Ctx) -> list[str]:
+    "Declared workspaces, or packages with their own manifests under packages/, apps/, crates/..."
+    rx = (r"(?:packages|apps|crates|libs|services|modules|plugins)/[^/]+/"
+          r"(?:package\.json|pyproject\.toml|setup\.py|Cargo\.toml|go\.mod|pom\.xml)")
+    pkgs = [m for m in c.kf["manifests"] if re.fullmatch(rx, m)]
+    ev = [f"key_files.workspaces[{m}]" for m in c.kf.get("workspaces", {})]
+    ev += [r for r in c.rels if r in WORKSPACE_FILES]
+    return ev + pkgs[:4] if ev or len({p.split("/")[1] for p in pkgs}) >= 2 else []
+
+def _docs(c:_Ctx) -> list[str]:
+    "Mostly prose (Markdown, reST, TeX) and no code."
+    files = lambda langs: sum(v["files"] for k, v in c.languages.items() if k in langs)
+    prose, code = files(PROSE), [k for k in c.languages if k not in PROSE | NOT_CODE]
+    if code or not prose or 2 * prose < files(set(c.languages)): return []
+    counts = ", ".join(f"{k} ({v['files']} files)" for k, v in c.languages.items() if k in PROSE)
+    return [f"languages: {counts}", "no code"]
+
+# %% ../nbs/06_facts.ipynb #88217673
+def _web_app(c:_Ctx) -> list[str]:
+    "A front-end framework with a page to serve (public/, client/, an index.html) or a full-stack framework."
+    fe, full = c.using(FRONTEND_DEPS), c.using(FULLSTACK_DEPS)
+    pages = c.dirs("public", "client", "frontend")
+    pages += [r for r in c.rels if r.rsplit("/", 1)[-1] == "index.html" and r.count("/") <= 1]
+    return fe + pages[:3] if fe and (pages or full) else []
+
+def _go_servers(c:_Ctx) -> list[str]:
+    "The `main.go` files of Go commands that start an HTTP server with the standard library."
+    mains = [f"{m[:-6]}{d}/main.go".replace("/./", "/").removeprefix("./") for m, e in c.entries.items()
+             if m.endswith("go.mod") for d in e.get("scripts", [])]
+    def serves(r):
+        try: return "ListenAndServe" in _text(c.files[r])
+        except (OSError, KeyError): return False
+    return [f"{r}: net/http" for r in mains[:10] if serves(r)]
+
+def _web_service(c:_Ctx) -> list[str]:
+    "An HTTP server dependency, shipped as a container or deployment (or at least not published as a package)."
+    srv, ops = c.using(SERVER_DEPS) + _go_servers(c), (c.kf["docker"] + c.kf["deploy"])[:3]
+    return srv + ops if srv and (ops or not c.checks["publish_workflow"]["value"]) else []
+
+# %% ../nbs/06_facts.ipynb #b5be5e05
+def _cli(c:_Ctx) -> list[str]:
+    "Commands declared by a manifest or by layout (Go main packages, Cargo binaries)."
+    return [f"key_files.entry_points[{m}].scripts: {', '.join(e['scripts'][:3])}"
+            for m, e in c.entries.items() if e.get("scripts")]
+
+def _data_ml(c:_Ctx) -> list[str]:
+    "Notebooks outnumbering the other code files, or ML dependencies in a project that publishes no package."
+    nb = c.languages.get("Jupyter Notebook", {}).get("files", 0)
+    other = sum(v["files"] for k, v in c.languages.items() if k not in PROSE | NOT_CODE | {"Jupyter Notebook"})
+    ml = c.using(ML_DEPS) if not c.checks["publish_workflow"]["value"] else []
+    return ([f"languages: Jupyter Notebook ({nb} files)"] if nb and nb >= other else []) + ml
+
+# %% ../nbs/06_facts.ipynb #3746a8f1
+def _library(c:_Ctx) -> list[str]:
+    "A package manifest with no commands, published by CI, with a library entry or a package directory."
+    p = c.checks["publish_workflow"]
+    pub = [f"checks.publish_workflow: {p['path']}"] if p["value"] and "docker" not in p["runs"] else []  # not an image
+    ev = list(pub)
+    for m, e in c.entries.items():
+        if e.get("library"): ev.append(f"key_files.entry_points[{m}].library: {e['library']}")
+        elif e.get("package") and m.endswith(("pyproject.toml", "setup.py", "setup.cfg")):
+            base = m[:len(m) - len(m.rsplit("/", 1)[-1])]
+            pkg = [r for r in c.rels if re.fullmatch(re.escape(base) + r"(?:src/)?[A-Za-z_]\w*/__init__\.py", r)]
+            if pkg: ev.append(f"key_files.entry_points[{m}].package: {e['package']} ({pkg[0].rsplit('/', 1)[0]}/)")
+    ev += [m for m in c.kf["manifests"] if m.endswith("go.mod") and m not in c.entries]  # a Go module, no main package
+    return ev if len(ev) > len(pub) or pub and c.kf["manifests"] else []
+
+KIND_RULES = [("template", _template), ("monorepo", _monorepo), ("docs", _docs), ("web-app", _web_app),
+              ("web-service", _web_service), ("cli", _cli), ("data-ml", _data_ml), ("library", _library)]
+
+def project_kind(files:dict, # {relative path: absolute path} of the project's files
+                 languages:dict, key_files:dict, checks:dict, # the facts collected from them
+                ) -> tuple[str, list[str]]:
+    "The first kind in KIND_RULES order whose rule finds evidence, and that evidence; ('other', []) when none does."
+    c = _Ctx(files, languages, key_files, checks)
+    return next(((k, ev[:8]) for k, rule in KIND_RULES if (ev := rule(c))), ("other", []))
+
+# %% ../nbs/06_facts.ipynb #34cda789
+def _more_facts(root:str, w:_Walk, languages:dict, key_files:dict, readme_chars:int,
+                git_timeout:float) -> tuple[dict, int]:
+    "readme_text, kind, kind_evidence, checks and git (for a repository), redacted, and the redactions they add."
+    files = {r: p for r, p, _ in w.files}
+    checks = _checks(files, key_files, _ci_texts(files, key_files))
+    kind, evidence = project_kind(files, languages, key_files, checks)
+    out = dict(readme_text="", kind=kind, kind_evidence=evidence, checks=checks)
+    if os.path.exists(os.path.join(root, ".git")): out["git"] = git_facts(root, git_timeout)
+    with _detect_secrets() as plugins: out, n = _redact_obj(out, plugins)
+    if key_files["readme"]:
+        try: out["readme_text"], k = _readme_text(files[key_files["readme"]], readme_chars); n += k
+        except OSError: w.skipped["unreadable"] += 1
+    return out, n
 
 # %% ../nbs/06_facts.ipynb #a10366e1
 def _root(path) -> str:
@@ -483,9 +885,10 @@ def collect_facts(path:str|Path, # the project's directory
                   max_files:int=50_000, # stop walking after this many kept files (`truncated`)
                   max_file_bytes:int=1_000_000, # larger files are not read (counted in skipped['large'])
                   read_bytes:int=256*1024, # bytes read per file to count lines; longer files are extrapolated
-                  readme_chars:int=1500, # length of the README excerpt
+                  readme_chars:int=1500, # length of the README excerpt and of the README text
+                  git_timeout:float=5.0, # seconds for all git calls, apart from `time_budget`
                  ) -> dict:
-    "Facts about the project in `path` for the prompts: languages, tree, key files, README excerpt; secrets redacted."
+    "Facts about the project in `path` for the prompts: languages, tree, key files, README, kind, checks, git."
     root = _root(path)
     w = _Walk(root, max_files, time.monotonic() + time_budget).run()
     if not w.files and w.truncated: raise FactsError(f"{path}: no files read within the {time_budget} s time budget")
@@ -497,10 +900,11 @@ def collect_facts(path:str|Path, # the project's directory
     if key_files["readme"]:
         try: excerpt, k = _excerpt(os.path.join(root, key_files["readme"]), readme_chars); redactions += k
         except OSError: w.skipped["unreadable"] += 1
+    more, k = _more_facts(root, w, languages, key_files, readme_chars, git_timeout)
     return dict(name=os.path.basename(root.rstrip(os.sep)), path=root, languages=languages,
                 file_count=len(w.files), total_bytes=sum(s for _, _, s in w.files), tree=_tree([r for r, _, _ in w.files]),
-                key_files=key_files, readme_excerpt=excerpt, redactions=redactions, skipped=w.skipped,
-                truncated=w.truncated)
+                key_files=key_files, readme_excerpt=excerpt, redactions=redactions + k, skipped=w.skipped,
+                truncated=w.truncated, **more)
 
 # %% ../nbs/06_facts.ipynb #5e072ee0
 def load_scanner_facts(file:str|Path, # a JSON file holding one object
@@ -515,17 +919,6 @@ def load_scanner_facts(file:str|Path, # a JSON file holding one object
 
 # %% ../nbs/06_facts.ipynb #19077487
 SCANNER_KEYS = ("code_analysis", "deployment_analysis", "doc_analysis")  # where the scanner's facts win
-
-def _redact_obj(o, plugins:dict):
-    "(copy of a JSON-like value with every string redacted, number of redactions)."
-    if isinstance(o, str): return _redact(o, plugins) if o.strip() else (o, 0)
-    if isinstance(o, (list, tuple)):
-        parts = [_redact_obj(v, plugins) for v in o]
-        return [p for p, _ in parts], sum(k for _, k in parts)
-    if isinstance(o, dict):
-        parts = {k: _redact_obj(v, plugins) for k, v in o.items()}
-        return {k: p for k, (p, _) in parts.items()}, sum(k for _, k in parts.values())
-    return o, 0
 
 def _deep_merge(high:dict, low:dict) -> dict:
     "`high` plus what only `low` has, merging nested dicts; `high`'s keys come first."

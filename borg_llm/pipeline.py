@@ -4,13 +4,18 @@
 
 # %% ../nbs/08_pipeline.ipynb #fe8ce4fd
 from __future__ import annotations
-import asyncio, concurrent.futures, json, time
+import asyncio, json, re, time
+from dataclasses import asdict
 from datetime import datetime, timezone
+from types import SimpleNamespace
 import borg_llm
-from .config import ROLES, SPECIALISTS, ConfigError, Roster, Settings, default_roster_path, load_roster, prompts_dir, with_models
+from .blocking import run_sync
+from .config import (ROLES, SPECIALISTS, Roster, Settings, default_roster_path, load_roster,
+                             prompts_dir, with_models)
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS
 from .client import Call, Panel
 from .prompts import render
+from .verify import NO_CONTAINER_KINDS, STATUSES, Checked, check_answers, shows
 
 # %% auto #0
 __all__ = ['Analysis', 'dry_answers', 'analyze_with_llm', 'summary', 'analyze']
@@ -30,10 +35,18 @@ class Analysis(dict):
     def meta(self) -> dict: return self.r["metadata"]
     def _repr_markdown_(self): return summary(self, markdown=True)
 
-# %% ../nbs/08_pipeline.ipynb #932431bf
-def _has(facts, key):
-    v = (facts.get("key_files") or {}).get(key)
-    return bool(v)
+# %% ../nbs/08_pipeline.ipynb #bce2decf
+def _present(facts:dict, subject:str) -> bool:
+    "Do the facts show `subject` (a key of `verify.SUBJECTS`: tests, ci, docker, deploy, ...)?"
+    return shows(facts, subject) is True
+
+def _metric(facts:dict, section:str, *names) -> tuple:
+    "(value, 'section.name') of the first number in `facts[section]`, or (None, section)."
+    d = facts.get(section)
+    for n in names:
+        v = d.get(n) if isinstance(d, dict) else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool): return v, f"{section}.{n}"
+    return None, section
 
 def _main_language(facts) -> tuple[str, int, int]:
     langs = facts.get("languages") or {}
@@ -43,51 +56,110 @@ def _main_language(facts) -> tuple[str, int, int]:
     d = langs[name] if isinstance(langs[name], dict) else {}
     return name, d.get("files", 0), d.get("lines", 0)
 
+# %% ../nbs/08_pipeline.ipynb #b77fa1b9
 _PATTERNS = {"react": "component-based UI", "express": "middleware pipeline", "django": "model-view-template",
              "flask": "application factory", "fastapi": "dependency injection", "gin": "HTTP handler chain",
-             "grpc": "RPC service", "sqlalchemy": "repository / ORM", "pytest": "test suite", "click": "command-line interface",
-             "pygame": "game loop", "cobra": "command-line interface", "next": "server-side rendering"}
+             "grpc": "RPC service", "sqlalchemy": "repository / ORM", "pytest": "test suite",
+             "click": "command-line interface", "pygame": "game loop", "cobra": "command-line interface",
+             "next": "server-side rendering"}
 
+def _dry_patterns(facts:dict) -> list[str]:
+    "Patterns the manifests' dependencies imply, e.g. 'game loop (pygame)'."
+    if str(facts.get("kind") or "").lower() == "docs": return ["one Markdown page per topic"]
+    ms = (facts.get("key_files") or {}).get("manifests") or {}
+    deps = sorted({d for ds in ms.values() if isinstance(ds, list) for d in ds if isinstance(d, str)})
+    found = {}
+    for k, p in _PATTERNS.items():
+        d = next((d for d in deps if d.lower() == k), None) or \
+            next((d for d in deps if k in re.split(r"[/@._-]", d.lower())), None)
+        if d: found.setdefault(p, d)
+    return sorted(f"{p} ({d})" for p, d in found.items()) or ["modular structure"]
+
+# %% ../nbs/08_pipeline.ipynb #fda09b50
+def _signals(facts:dict) -> SimpleNamespace:
+    "What the dry answers are derived from."
+    lang, files, lines = _main_language(facts)
+    q, _ = _metric(facts, "code_analysis", "quality_score", "score")
+    ready, ready_key = _metric(facts, "deployment_analysis", "readiness_percent", "deployment_readiness", "score")
+    doc, _ = _metric(facts, "doc_analysis", "quality_percent", "documentation_quality", "score")
+    s = SimpleNamespace(name=facts.get("name") or "project", lang=lang, files=files, lines=lines, q=q, ready=ready or 0,
+                        ready_key=ready_key, doc=doc or 0, kind=str(facts.get("kind") or "").lower(),
+                        patterns=_dry_patterns(facts),
+                        **{k: _present(facts, k) for k in ("tests", "ci", "docker", "deploy")})
+    s.debt = "low" if (q or 5) >= 7 and s.tests else "medium" if (q or 5) >= 4 else "high"
+    s.cli = s.kind == "cli" or any(p.startswith("command-line interface") for p in s.patterns)
+    return s
+
+# %% ../nbs/08_pipeline.ipynb #b4f0ba52
+def _dry_blockers(s:SimpleNamespace) -> list[dict]:
+    "The deployment blockers the signals show, each with its evidence."
+    b = [] if s.tests else [dict(issue="No automated tests", evidence="key_files.tests", severity="high")]
+    if not s.ci:
+        b.append(dict(issue="No CI configuration", evidence="key_files.ci", severity="high" if s.tests else "medium"))
+    if not (s.docker or s.deploy) and s.kind not in NO_CONTAINER_KINDS:
+        b.append(dict(issue="No Dockerfile or other deployment descriptor", evidence="key_files.docker",
+                      severity="medium"))
+    if s.ready < 50:
+        b.append(dict(issue=f"Deployment readiness is only {s.ready:g}%", evidence=s.ready_key, severity="medium"))
+    return b
+
+def _first_paragraph(text:str) -> str:
+    "The README's first paragraph of prose (no heading, badge or image), at most 200 characters."
+    for para in re.split(r"\n\s*\n", text or ""):
+        p = " ".join(para.split())
+        if p and not p.startswith(("#", "[![", "![", "<", "```", "|")): return p[:200]
+    return ""
+
+# %% ../nbs/08_pipeline.ipynb #ec20d85c
+def _dry_roles(facts:dict, s:SimpleNamespace, blockers:list[dict]) -> dict:
+    "The four answers as plain dicts, before validation."
+    qs, w = "unknown" if s.q is None else f"{s.q:g}/10", "with" if s.tests else "without"
+    viability = max(0, min(10, round(2 + s.doc/25 + (2 if s.tests else 0) + (1 if s.docker else 0))))
+    ship = "build the existing Dockerfile" if s.docker else \
+           "publish releases from CI" if s.kind in NO_CONTAINER_KINDS else "add a Dockerfile"
+    readme = _first_paragraph(facts.get("readme_excerpt") or facts.get("readme_text") or "")
+    return dict(
+        architect=dict(architecture_assessment=f"{s.name} is mainly {s.lang} ({s.files} files, {s.lines} lines); "
+                       f"code quality {qs}.", design_patterns=s.patterns,
+                       scalability_notes="A test suite protects refactoring." if s.tests else
+                                         "Without tests, growth is risky.",
+                       technical_debt_rationale=f"Code quality {qs}, {w} tests.", technical_debt_priority=s.debt),
+        deployment=dict(deployment_strategy=f"{'Container image' if s.docker else 'Package'} release of {s.name}.",
+                        infrastructure_recommendations=f"{'Keep' if s.ci else 'Add'} a CI pipeline; {ship}.",
+                        deployment_blockers=blockers,
+                        mvp_roadmap=[b["issue"].replace("No ", "Add ") for b in blockers][:4]
+                                    or ["Tag a first release"]),
+        business=dict(problem_solved=readme or f"What {s.name} solves is left unsaid.",
+                      target_audience=f"{s.lang} developers",
+                      monetization_strategy="Open source; no monetization planned.",
+                      market_viability_rationale=f"Documentation quality {s.doc:g}%, {w} tests.",
+                      market_viability=viability,
+                      portfolio_suitable=viability >= 5 or (s.q or 0) >= 6,
+                      portfolio_pitch=f"{s.name}: a {s.lang} project with {s.files} files."),
+        aggregator=dict(overall_assessment=f"Dry run for {s.name}: {len(blockers)} deployment blocker(s), "
+                        f"technical debt {s.debt}, market viability {viability}/10."))
+
+# %% ../nbs/08_pipeline.ipynb #db649bf4
 def dry_answers(facts:dict) -> dict:
     "Deterministic, schema-valid answers for every role, derived from `facts` alone."
-    name = facts.get("name") or "project"
-    lang, files, lines = _main_language(facts)
-    deps = " ".join(d.lower() for ds in ((facts.get("key_files") or {}).get("manifests") or {}).values() for d in ds)
-    patterns = sorted({p for k,p in _PATTERNS.items() if k in deps}) or ["modular structure"]
-    q = _num(facts.get("code_analysis"), "quality_score", "score") 
-    ready = _num(facts.get("deployment_analysis"), "readiness_percent", "deployment_readiness", "score") or 0
-    doc = _num(facts.get("doc_analysis"), "quality_percent", "documentation_quality", "score") or 0
-    tests, docker, ci = _has(facts, "tests"), _has(facts, "docker"), _has(facts, "ci")
-    debt = "low" if (q or 5) >= 7 and tests else "medium" if (q or 5) >= 4 else "high"
-    blockers = ([] if tests else [dict(issue="No automated tests", severity="high")]) + \
-               ([] if ci else [dict(issue="No CI configuration", severity="high" if tests else "medium")]) + \
-               ([] if docker else [dict(issue="No Dockerfile or other deployment descriptor", severity="medium")])
-    if ready < 50: blockers.append(dict(issue=f"Deployment readiness is only {ready:g}%", severity="medium"))
-    viability = max(0, min(10, round(2 + doc/25 + (2 if tests else 0) + (1 if docker else 0))))
-    vibe = max(0, min(10, round((q or 5) * 0.6 + (3 if tests else 0) + (1 if doc >= 50 else 0))))
-    fit = max(0, min(10, round(3 + (3 if "command-line interface" in patterns else 0) + (2 if ci else 0) + (1 if tests else 0))))
-    return dict(
-        architect=dict(architecture_assessment=f"{name} is mainly {lang} ({files} files, {lines} lines); "
-                       f"code quality {'unknown' if q is None else f'{q:g}/10'}.",
-                       design_patterns=patterns, technical_debt_priority=debt,
-                       scalability_notes=f"{'A test suite protects refactoring.' if tests else 'Without tests, growth is risky.'}"),
-        deployment=dict(deployment_strategy=f"{'Container image' if docker else 'Package'} release of {name}.",
-                        infrastructure_recommendations=f"{'Keep' if ci else 'Add'} a CI pipeline; "
-                        f"{'build the existing Dockerfile' if docker else 'add a Dockerfile'}.",
-                        deployment_blockers=blockers,
-                        mvp_roadmap=[b["issue"].replace("No ", "Add ") for b in blockers][:4] or ["Tag a first release"]),
-        business=dict(problem_solved=(facts.get("readme_excerpt") or f"{name}: no README to say.").strip()[:200] or name,
-                      target_audience=f"{lang} developers", monetization_strategy="Open source; no monetization planned.",
-                      market_viability=viability, portfolio_suitable=viability >= 5 or (q or 0) >= 6,
-                      portfolio_pitch=f"{name}: a {lang} project with {files} files."),
-        aggregator=dict(overall_assessment=f"Dry run for {name}: {len(blockers)} deployment blocker(s), "
-                        f"technical debt {debt}, market viability {viability}/10.",
-                        top_priorities=[b["issue"] for b in sorted(blockers, key=lambda b: ["high","medium","low"].index(b["severity"]))][:5]
-                        or ["Keep the test suite green"], vibecodibility_score=vibe, borg_tools_fit=fit))
+    s = _signals(facts)
+    blockers = _dry_blockers(s)
+    d = _dry_roles(facts, s, blockers)
+    vibe = max(0, min(10, round((s.q or 5) * 0.6 + (3 if s.tests else 0) + (1 if s.doc >= 50 else 0))))
+    fit = max(0, min(10, round(3 + (3 if s.cli else 0) + (2 if s.ci else 0) + (1 if s.tests else 0))))
+    order = sorted(blockers, key=lambda b: ["high", "medium", "low"].index(b["severity"]))
+    d["aggregator"].update(top_priorities=[b["issue"] for b in order][:5] or ["Keep the test suite green"],
+        vibecodibility_rationale=f"Code quality {'unknown' if s.q is None else f'{s.q:g}/10'}, "
+                                 f"{'with' if s.tests else 'without'} tests, documentation {s.doc:g}%.",
+        vibecodibility_score=vibe,
+        borg_tools_fit_rationale=f"{'A command-line tool' if s.cli else 'Not a command-line tool'}, "
+                                 f"{'with' if s.ci else 'without'} CI.", borg_tools_fit=fit)
+    return {r: ROLE_SCHEMAS[r].model_validate(d[r]).model_dump() for r in ROLES}
 
-# %% ../nbs/08_pipeline.ipynb #a6efc998
+# %% ../nbs/08_pipeline.ipynb #67eda721
 def _check_facts(project_data) -> dict:
-    if not isinstance(project_data, dict): raise TypeError(f"project_data must be a dict, not {type(project_data).__name__}")
+    if not isinstance(project_data, dict):
+        raise TypeError(f"project_data must be a dict, not {type(project_data).__name__}")
     if not str(project_data.get("name") or "").strip(): raise ValueError("project_data needs a non-empty 'name'")
     return project_data
 
@@ -95,6 +167,19 @@ def _role_spec(roster:Roster, role:str, prompts:dict|None):
     spec = roster[role]
     return spec.model_copy(update=dict(prompt=prompts[role])) if prompts and role in prompts else spec
 
+# %% ../nbs/08_pipeline.ipynb #008f066e
+async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict]:
+    "The specialists at once, their answers checked, then the aggregator: (calls, rendered prompts) by role."
+    budget, specs = panel.settings.context_tokens, {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
+    rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
+                for role in SPECIALISTS}
+    calls = dict(zip(SPECIALISTS, await asyncio.gather(*[
+        panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS])))
+    checked = check_answers({r: c.answer for r, c in calls.items()}, facts)
+    agg, rendered["aggregator"] = await _aggregate(panel, facts, calls, checked, specs["aggregator"], budget)
+    return {**calls, "aggregator": agg}, rendered
+
+# %% ../nbs/08_pipeline.ipynb #97e1a928
 async def analyze_with_llm(project_data:dict, # the project's facts: name, languages, code/deployment/doc analysis, ...
                            dry_run:bool=False, # no network: deterministic answers from the facts
                            panel:Panel|None=None, # shared machinery (batch); None: one for this call
@@ -113,35 +198,39 @@ async def analyze_with_llm(project_data:dict, # the project's facts: name, langu
         s = settings or Settings()
         panel = Panel(s, with_models(roster or load_roster(default_roster_path(s)), models), cache=cache)
     elif models: panel.roster = with_models(panel.roster, models)
-    try:
-        budget = panel.settings.context_tokens
-        specs = {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
-        rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
-                    for role in SPECIALISTS}
-        calls = dict(zip(SPECIALISTS, await asyncio.gather(*[
-            panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS])))
-        calls["aggregator"], rendered["aggregator"] = await _aggregate(panel, facts, calls, specs["aggregator"], budget)
+    try: calls, rendered = await _ask_panel(panel, facts, prompts)
     finally:
         if own: await panel.aclose()
     return _result(facts, calls, rendered, t0, started, panel.settings)
 
 # %% ../nbs/08_pipeline.ipynb #26eaaba5
-async def _aggregate(panel:Panel, facts:dict, calls:dict[str,Call], spec, budget:int):
-    findings = {role: c.answer if c.ok else {"error": c.error} for role,c in calls.items()}
+async def _aggregate(panel:Panel, facts:dict, calls:dict[str,Call], checked:Checked, spec, budget:int):
+    findings = {role: checked.answers.get(role) if c.ok else {"error": c.error} for role,c in calls.items()}
+    findings["fact_check"] = {"contradicted_findings_removed": checked.counts["contradicted"]}
     quota = next((c for c in calls.values() if c.quota), None)
     if quota or not any(c.ok for c in calls.values()):
         why = quota.error if quota else "every specialist failed"
-        return Call("aggregator", spec.model, facts["name"], status="failed", error=f"not asked: {why}", quota=quota and quota.quota), None
-    r = render("aggregator", facts, spec.prompt, findings=findings, budget=budget, directory=prompts_dir(panel.settings))
+        return Call("aggregator", spec.model, facts["name"], status="failed", error=f"not asked: {why}",
+                    quota=quota and quota.quota), None
+    r = render("aggregator", facts, spec.prompt, findings=findings, budget=budget,
+               directory=prompts_dir(panel.settings))
     store = all(c.ok for c in calls.values()) # an aggregation over a failed specialist is not cached
     return await panel.ask("aggregator", r.messages, project=facts["name"], spec=spec, store=store), r
 
-# %% ../nbs/08_pipeline.ipynb #fb7d6b70
+# %% ../nbs/08_pipeline.ipynb #0e9d82e3
+def _checks(facts:dict, answers:dict) -> tuple[dict, dict]:
+    "(headline answers with contradicted findings removed, the checks' metadata)."
+    c = check_answers(answers, facts)
+    return c.answers, dict(checks=c.counts, contradicted=[asdict(f) for f in c.contradicted],
+                           findings=[asdict(f) for f in c.findings])
+
+# %% ../nbs/08_pipeline.ipynb #d5813f8e
 def _result(facts, calls:dict[str,Call], rendered:dict, t0, started, s:Settings) -> Analysis:
     failed = [r for r,c in calls.items() if not c.ok]
-    roles = {r: {**c.meta(), **({"prompt": rendered[r].template, "prompt_sha": rendered[r].sha, "trimmed": rendered[r].trimmed}
-                              if rendered.get(r) else {})} for r,c in calls.items()}
-    meta = dict(project=facts["name"], models_used={r: c.model_answered for r,c in calls.items()},
+    roles = {r: {**c.meta(), **({"prompt": rendered[r].template, "prompt_sha": rendered[r].sha,
+                                 "trimmed": rendered[r].trimmed} if rendered.get(r) else {})} for r,c in calls.items()}
+    answers, checks = _checks(facts, {r: calls[r].answer for r in ROLES})
+    meta = dict(project=facts["name"], models_used=[calls[r].model_answered for r in ROLES],
                 total_time_seconds=round(time.monotonic() - t0, 3),
                 cache_hits=sum(c.cache_hit for c in calls.values()),
                 api_calls=sum(c.http_requests for c in calls.values()),
@@ -149,46 +238,54 @@ def _result(facts, calls:dict[str,Call], rendered:dict, t0, started, s:Settings)
                 completion_tokens=sum(c.completion_tokens for c in calls.values()),
                 cost_usd=round(sum(c.cost_usd for c in calls.values()), 8),
                 status="ok" if not failed else "failed" if len(failed) == len(calls) else "degraded",
-                failed_roles=failed, roles=roles,
+                failed_roles=failed, roles=roles, **checks,
                 quota=next((c.quota for c in calls.values() if c.quota), None),
                 redactions=facts.get("redactions", 0), dry_run=False, started_at=started,
                 base_url=s.base_url, borg_llm_version=borg_llm.__version__)
-    res = {RESULT_KEYS[r]: calls[r].answer for r in ROLES}
-    return Analysis(llm_results={**res, "metadata": meta})
+    return Analysis(llm_results={**{RESULT_KEYS[r]: answers[r] for r in ROLES}, "metadata": meta})
 
+# %% ../nbs/08_pipeline.ipynb #0bc5d15b
 def _dry_result(facts, t0, started) -> Analysis:
-    ans = dry_answers(facts)
-    res = {RESULT_KEYS[r]: ans[r] for r in ROLES}
-    meta = dict(project=facts["name"], models_used={r: "dry-run" for r in ROLES}, total_time_seconds=round(time.monotonic() - t0, 3),
+    answers, checks = _checks(facts, dry_answers(facts))
+    meta = dict(project=facts["name"], models_used=["dry-run"] * len(ROLES),
+                total_time_seconds=round(time.monotonic() - t0, 3),
                 cache_hits=0, api_calls=0, prompt_tokens=0, completion_tokens=0, cost_usd=0.0, status="ok",
-                failed_roles=[], roles={r: dict(role=r, status="ok", model_answered="dry-run") for r in ROLES}, quota=None,
-                redactions=facts.get("redactions", 0), dry_run=True, started_at=started, borg_llm_version=borg_llm.__version__)
-    return Analysis(llm_results={**res, "metadata": meta})
+                failed_roles=[], roles={r: dict(role=r, status="ok", model_answered="dry-run") for r in ROLES},
+                **checks,
+                quota=None, redactions=facts.get("redactions", 0), dry_run=True, started_at=started,
+                borg_llm_version=borg_llm.__version__)
+    return Analysis(llm_results={**{RESULT_KEYS[r]: answers[r] for r in ROLES}, "metadata": meta})
 
-# %% ../nbs/08_pipeline.ipynb #7f344ba9
+# %% ../nbs/08_pipeline.ipynb #496288b3
 def summary(a:dict, markdown:bool=False) -> str:
     "A short human summary of an analysis result."
     r = a["llm_results"]; m = r["metadata"]
-    arch, dep, bus, agg = (r.get(k) or {} for k in ("architect_analysis", "deployment_analysis", "business_analysis", "aggregated_insights"))
+    arch, dep, bus, agg = (r.get(RESULT_KEYS[k]) or {} for k in ROLES)
     b = "**" if markdown else ""
     lines = [f"{b}{m.get('project') or ''}{b}".strip() or None,
              f"{b}Verdict{b}: {agg.get('overall_assessment', '(aggregator failed)')}",
-             f"Scores: market viability {bus.get('market_viability', '?')}/10 · vibecodibility {agg.get('vibecodibility_score', '?')}/10"
-             f" · Borg.tools fit {agg.get('borg_tools_fit', '?')}/10 · technical debt {arch.get('technical_debt_priority', '?')}"
+             f"Scores: market viability {bus.get('market_viability', '?')}/10"
+             f" · vibecodibility {agg.get('vibecodibility_score', '?')}/10"
+             f" · Borg.tools fit {agg.get('borg_tools_fit', '?')}/10"
+             f" · technical debt {arch.get('technical_debt_priority', '?')}"
              f" · portfolio {'yes' if bus.get('portfolio_suitable') else 'no' if bus else '?'}"]
-    if agg.get("top_priorities"): lines += ["Top priorities:"] + [f"  {i}. {p}" for i,p in enumerate(agg["top_priorities"], 1)]
+    if agg.get("top_priorities"):
+        lines += ["Top priorities:"] + [f"  {i}. {p}" for i,p in enumerate(agg["top_priorities"], 1)]
     bl = sorted(dep.get("deployment_blockers") or [], key=lambda x: ["high", "medium", "low"].index(x["severity"]))
     if bl: lines += ["Blockers:"] + [f"  [{x['severity']}] {x['issue']}" for x in bl]
+    if ck := m.get("checks"): lines.append("Checks: " + " · ".join(f"{ck.get(k, 0)} {k}" for k in STATUSES))
     lines.append("Roles:")
     for role, c in m.get("roles", {}).items():
         st = c.get("status")
         extra = f" ({c.get('error')})" if st != "ok" else (" (cache)" if c.get("cache_hit") else "")
         lines.append(f"  {role:<11}{st:<7}{c.get('model_answered') or c.get('model_asked') or '-'}{extra}")
     lines.append(f"Time {m['total_time_seconds']:.2f} s · API calls {m['api_calls']} · cache hits {m['cache_hits']} · "
-                 f"tokens {m['prompt_tokens']}+{m['completion_tokens']} · cost ${m['cost_usd']:.4f} · status {m['status']}")
+                 f"tokens {m['prompt_tokens']}+{m['completion_tokens']} · cost ${m['cost_usd']:.4f} · "
+                 f"status {m['status']}")
     lines = [l for l in lines if l is not None]
     return _markdown(a, lines) if markdown else "\n".join(lines)
 
+# %% ../nbs/08_pipeline.ipynb #e4cee4b3
 def _markdown(a:dict, lines:list[str]) -> str:
     "The summary's lines as markdown (lists stay lists), the whole result folded below."
     out = []
@@ -198,12 +295,10 @@ def _markdown(a:dict, lines:list[str]) -> str:
         elif l.startswith("  "): out.append(f"- `{l.strip()}`")
         else: out += ["", l]
     js = json.dumps(a, indent=1, ensure_ascii=False, default=str)
-    return "\n".join(out).strip() + f"\n\n<details><summary>the full result</summary>\n\n```json\n{js}\n```\n\n</details>"
+    fold = f"<details><summary>the full result</summary>\n\n```json\n{js}\n```\n\n</details>"
+    return "\n".join(out).strip() + "\n\n" + fold
 
 # %% ../nbs/08_pipeline.ipynb #1289fc0d
 def analyze(project_data:dict, **kwargs) -> Analysis:
     "Blocking `analyze_with_llm`, usable from scripts and notebooks alike."
-    try: asyncio.get_running_loop()
-    except RuntimeError: return asyncio.run(analyze_with_llm(project_data, **kwargs))
-    with concurrent.futures.ThreadPoolExecutor(1) as ex:
-        return ex.submit(asyncio.run, analyze_with_llm(project_data, **kwargs)).result()
+    return run_sync(analyze_with_llm(project_data, **kwargs))

@@ -5,15 +5,16 @@
 # %% ../nbs/07_prompts.ipynb #cecf9c68
 from __future__ import annotations
 import copy, functools, hashlib, json, tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import jinja2
 from .config import ConfigError, Settings, check_role, prompts_dir
 
 # %% auto #0
-__all__ = ['FENCE', 'DROP_KEYS', 'Template', 'load_template', 'fence', 'est_tokens', 'budget_facts', 'Rendered', 'render']
+__all__ = ['FENCE', 'DROP_KEYS', 'LEAD_KEYS', 'Template', 'load_template', 'fence', 'est_tokens', 'budget_facts', 'Rendered',
+           'render']
 
-# %% ../nbs/07_prompts.ipynb #b3a3122d
+# %% ../nbs/07_prompts.ipynb #dc31eda9
 @dataclass(frozen=True)
 class Template:
     "A prompt template loaded from `prompts/NAME.toml`."
@@ -23,15 +24,15 @@ class Template:
     examples: tuple = ()
     description: str = ""
     sha: str = ""
+    shared: str = "" # name of the shared part (`prompts/_NAME.toml`) that opens the messages; "" if standalone
+    prefix: str = "" # the shared part's opening of the user message, where `{{ data }}` goes
 
-def load_template(name:str, # file name without `.toml`, e.g. "architect" or "architect-zeroshot"
-                  directory:Path|None=None, # None: the configured prompts folder
-                 ) -> Template:
-    "Load and check a template; a one-line `ConfigError` if it is missing or malformed."
-    d = Path(directory) if directory else prompts_dir(Settings())
+# %% ../nbs/07_prompts.ipynb #f0d41366
+def _load(d:Path, name:str) -> Template:
+    "One template file, without resolving its shared part."
     path = d/f"{name}.toml"
     if not path.is_file():
-        have = sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith("roster"))
+        have = sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith(("roster", "_")))
         raise ConfigError(f"unknown prompt {name!r}: choose one of {', '.join(have)}")
     st = path.stat()
     return _parse(name, str(path), st.st_mtime_ns, st.st_size)
@@ -42,9 +43,31 @@ def _parse(name:str, path:str, mtime_ns:int, size:int) -> Template:
     text = Path(path).read_text()
     try: t = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e: raise ConfigError(f"prompt {path} is not valid TOML: {e}") from None
-    if not {"system", "user"} <= set(t): raise ConfigError(f"prompt {path} needs both `system` and `user`")
-    return Template(name, t["system"], t["user"], tuple(t.get("examples", ())), t.get("description", ""),
-                    hashlib.sha256(text.encode()).hexdigest()[:12])
+    if "shared" in t:
+        if "system" in t: raise ConfigError(f"prompt {path} takes its system part from {t['shared']}: drop `system`")
+        if "user" not in t: raise ConfigError(f"prompt {path} needs `user`")
+    elif not {"system", "user"} <= set(t): raise ConfigError(f"prompt {path} needs both `system` and `user`")
+    return Template(name, t.get("system", ""), t["user"], tuple(t.get("examples", ())), t.get("description", ""),
+                    hashlib.sha256(text.encode()).hexdigest()[:12], t.get("shared", ""))
+
+# %% ../nbs/07_prompts.ipynb #1fae1049
+def load_template(name:str, # file name without `.toml`, e.g. "architect" or "architect-zeroshot"
+                  directory:Path|None=None, # None: the configured prompts folder
+                 ) -> Template:
+    "Load and check a template; a one-line `ConfigError` if it is missing or malformed."
+    d = Path(directory) if directory else prompts_dir(Settings())
+    if name.startswith("_"): raise ConfigError(f"prompt {name!r} is a shared part of other prompts, not a template")
+    t = _load(d, name)
+    return _with_shared(t, d) if t.shared else t
+
+# %% ../nbs/07_prompts.ipynb #2c26e179
+def _with_shared(t:Template, d:Path) -> Template:
+    "`t` opened by its shared part: that part's system message and data block, hashed together with `t`."
+    if not (d/f"{t.shared}.toml").is_file(): raise ConfigError(f"prompt {t.name!r} needs {d/t.shared}.toml")
+    s = _load(d, t.shared)
+    if "{{ data }}" not in s.user: raise ConfigError(f"shared part {t.shared!r} must place `{{{{ data }}}}` in `user`")
+    if "{{ data }}" in t.user: raise ConfigError(f"prompt {t.name!r}: the data goes in its shared part, not in `user`")
+    return replace(t, system=s.system, prefix=s.user, sha=hashlib.sha256(f"{s.sha}{t.sha}".encode()).hexdigest()[:12])
 
 # %% ../nbs/07_prompts.ipynb #57b8156e
 FENCE = "project_data"
@@ -83,7 +106,7 @@ def budget_facts(facts:dict, # project facts
         if k not in trimmed: trimmed.append(k)
     return d, trimmed
 
-# %% ../nbs/07_prompts.ipynb #03abf050
+# %% ../nbs/07_prompts.ipynb #e0d2b890
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 @functools.lru_cache(maxsize=256)
@@ -91,6 +114,7 @@ def _jinja(text:str) -> jinja2.Template:
     "A compiled Jinja2 template, compiled once per text."
     return _ENV.from_string(text)
 
+# %% ../nbs/07_prompts.ipynb #03abf050
 @dataclass
 class Rendered:
     "The messages for one role and where they came from."
@@ -109,6 +133,7 @@ def render(role:str, # architect | deployment | business | aggregator
     "Render `role`'s messages for a project."
     check_role(role)
     t = template if isinstance(template, Template) else load_template(template or role, directory)
+    if t.prefix: return _render_shared(facts, t, findings, budget)
     if role == "aggregator":
         data, trimmed = budget_facts({"name": facts.get("name"), **(findings or {})}, budget)
     else: data, trimmed = budget_facts(facts, budget)
@@ -119,3 +144,15 @@ def render(role:str, # architect | deployment | business | aggregator
                  {"role": "assistant", "content": ex["answer"].strip()}]
     msgs.append({"role": "user", "content": user.render(data=fence(data)).strip()})
     return Rendered(msgs, t.name, t.sha, trimmed)
+
+# %% ../nbs/07_prompts.ipynb #607977a1
+LEAD_KEYS = ("name", "kind", "kind_evidence")
+
+def _render_shared(facts:dict, t:Template, findings:dict|None, budget:int) -> Rendered:
+    "System text and project data first, identical for every role; the role's part (with any findings) last."
+    data, trimmed = budget_facts({**{k: facts[k] for k in LEAD_KEYS if k in facts}, **facts}, budget)
+    found, cut = budget_facts(findings or {}, budget // 4)
+    head = _jinja(t.prefix).render(data=fence(data)).strip()
+    tail = _jinja(t.user).render(findings=fence(found), examples=t.examples).strip()
+    msgs = [{"role": "system", "content": t.system.strip()}, {"role": "user", "content": f"{head}\n\n{tail}"}]
+    return Rendered(msgs, t.name, t.sha, trimmed + [f"findings.{k}" for k in cut])

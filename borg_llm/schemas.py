@@ -26,14 +26,17 @@ class _Answer(BaseModel):
 # %% ../nbs/01_schemas.ipynb #67f3232f
 class ArchitectAnalysis(_Answer):
     "The architect's view: architecture, patterns, scalability, technical debt."
-    architecture_assessment: Text = Field(description="2-4 sentences on how the code is organised and how sound that is")
+    architecture_assessment: Text = Field(
+        description="2-4 sentences on how the code is organised and how sound that is")
     design_patterns: list[Text] = Field(description="design or architectural patterns visible in the project")
     scalability_notes: Text = Field(description="what limits growth in users, data or contributors")
+    technical_debt_rationale: Text = Field(description="1-2 sentences: the debt you see, from the facts")
     technical_debt_priority: Level = Field(description="how urgently technical debt needs attention")
 
 class Blocker(_Answer):
     "One thing that stops a deployment."
     issue: Text = Field(description="the blocker, concretely")
+    evidence: Text = Field(description="a path from the facts or a fact key (e.g. key_files.ci) that shows it")
     severity: Level
 
 class DeploymentAnalysis(_Answer):
@@ -43,11 +46,13 @@ class DeploymentAnalysis(_Answer):
     deployment_blockers: list[Blocker] = Field(description="what must be fixed before a deployment, most severe first")
     mvp_roadmap: list[Text] = Field(description="3-6 ordered steps to a minimal deployed product")
 
+# %% ../nbs/01_schemas.ipynb #adc30749
 class BusinessAnalysis(_Answer):
     "The business analyst's view: problem, audience, money, viability, portfolio."
     problem_solved: Text = Field(description="the problem the project solves, for whom")
     target_audience: Text = Field(description="who would use or pay for it")
     monetization_strategy: Text = Field(description="how it could make money, or why it should not try")
+    market_viability_rationale: Text = Field(description="1-2 sentences on the market, before the score")
     market_viability: Score = Field(description="0 (no market) to 10 (strong, reachable market)")
     portfolio_suitable: bool = Field(description="worth showing in the developer's portfolio")
     portfolio_pitch: Text = Field(description="one sentence pitching the project")
@@ -56,7 +61,9 @@ class AggregatedInsights(_Answer):
     "The aggregator's synthesis of the three specialists."
     overall_assessment: Text = Field(description="3-5 sentences weighing the three specialist views")
     top_priorities: list[Text] = Field(description="the 3-5 most important next actions, most important first")
+    vibecodibility_rationale: Text = Field(description="1-2 sentences on how easy it is to extend, before the score")
     vibecodibility_score: Score = Field(description="0-10: how easily an AI-assisted developer can extend it")
+    borg_tools_fit_rationale: Text = Field(description="1-2 sentences on the fit, before the score")
     borg_tools_fit: Score = Field(description="0-10: how well it fits a portfolio of developer tools")
 
 # %% ../nbs/01_schemas.ipynb #f1e666ba

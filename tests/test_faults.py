@@ -1,10 +1,10 @@
-"""Issue 7: the fault matrix cell by cell, the per-model circuit breaker, quota awareness and the `/key` reader."""
+"""The fault matrix cell by cell, the per-model circuit breaker, quota awareness and the `/key` reader."""
 import asyncio, json, time
 import httpx2, openai, pytest
 from borg_llm.config import Settings, load_roster
 from borg_llm.client import Breaker, Panel, QuotaExhausted, quota_error
-from borg_llm.faults import (CASES, FACTS, POSITIONS, FaultMatrix, afault_matrix, akey_info, key_info, key_line, matrix_markdown,
-                             matrix_settings)
+from borg_llm.key import akey_info, key_info, key_line
+from borg_llm.testing.faults import (CASES, FACTS, POSITIONS, FaultMatrix, afault_matrix, matrix_markdown, matrix_settings)
 from borg_llm.pipeline import analyze_with_llm
 from borg_llm.prompts import render
 from borg_llm.ratelimit import RateLimiter
@@ -149,18 +149,18 @@ async def test_breaker_ignores_invalid_answers(tmp_path):
 
 # ---------- the table in bench/ and the entry point ----------
 def test_bench_table_up_to_date(matrix):
-    from borg_llm.faults import HEADER
+    from borg_llm.testing.faults import HEADER
     from pathlib import Path
     committed = (Path(__file__).resolve().parent.parent/"bench"/"FAULT_MATRIX.md").read_text()
     assert committed.startswith(HEADER)
     # outcomes, not request counts: those are exact only on an idle machine (a busy one can add a retry)
     cols = lambda line: [x.strip() for x in line.split(" | ")[:4]] + [line.rsplit(" | ", 1)[-1]]
     rows = lambda text: [cols(l) for l in text.splitlines() if l.startswith("| ") and not l.startswith("| fault")]
-    assert rows(committed) == rows(matrix_markdown(FaultMatrix(matrix.values()))), "run: python -m borg_llm.faults --out bench/FAULT_MATRIX.md"
+    assert rows(committed) == rows(matrix_markdown(FaultMatrix(matrix.values()))), "run: python -m borg_llm.testing.faults --out bench/FAULT_MATRIX.md"
 
 def test_module_entry_point():
     import subprocess, sys
-    p = subprocess.run([sys.executable, "-m", "borg_llm.faults", "--help"], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([sys.executable, "-m", "borg_llm.testing.faults", "--help"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "--out" in p.stdout and "fault matrix" in p.stdout
 
 
@@ -176,3 +176,14 @@ def test_shared_limiter_survives_a_new_event_loop():
     asyncio.run(contend())
     asyncio.run(contend())
     assert lim.acquired == 16 and lim._inflight == 0 and time.monotonic() - t0 > 1.0  # 16 at 5 per 0.5 s need three refills
+
+
+# ---------- OpenRouter's routing list is not walked twice ----------
+async def test_routed_failure_is_not_retried_model_by_model(tmp_path):
+    "A 503 for a request that carried the routing list means OpenRouter tried every model: one request, no walk."
+    with StandIn(faults=[Fault("503")]) as srv:
+        async with panel(settings(srv, tmp_path, max_retries=0), ROSTER, cache="off") as p:
+            c = await p.ask("architect", render("architect", FACTS).messages)
+        sent = len(srv.stats.chat)
+    assert not c.ok and "503" in c.error, c.error
+    assert (sent, c.http_requests) == (1, 1), (sent, c.fallbacks_tried)

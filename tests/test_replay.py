@@ -1,10 +1,10 @@
-"Tests of borg_llm.replay: request keys, the recordings file, record and replay through the OpenAI SDK."
+"Tests of borg_llm.testing.replay: request keys, the recordings file, record and replay through the OpenAI SDK."
 import json
 
 import pytest
 from openai import NotFoundError, OpenAI
 
-from borg_llm.replay import MISS, Recordings, ReplayServer, canonical, request_key, stable
+from borg_llm.testing.replay import MISS, Recordings, ReplayServer, canonical_body, request_key, stable
 from borg_llm.testing import StandIn
 
 
@@ -18,7 +18,7 @@ def test_key_ignores_field_order_and_whitespace():
     assert a == request_key("/v1/chat/completions", {"messages": [1, 2], "model": "m"})
     assert a != request_key("/v1/chat/completions", {"messages": [2, 1], "model": "m"})
     assert a != request_key("/v1/models", {"messages": [1, 2], "model": "m"})
-    assert canonical(b"") == "" and len(a) == 16
+    assert canonical_body(b"") == "" and len(a) == 16
 
 
 def test_stable_drops_volatile_fields():

@@ -1,4 +1,4 @@
-"""Issue 7, security: the key never leaves the environment, planted secrets never reach a request, repository text stays
+"""Security: the key never leaves the environment, planted secrets never reach a request, repository text stays
 inside the data fence, and out-of-range scores are re-asked or rejected, never clipped."""
 import json, os, re, secrets, subprocess, sys
 from pathlib import Path
@@ -6,7 +6,7 @@ import pytest
 from borg_llm.config import load_roster
 from borg_llm.client import Panel
 from borg_llm.facts import collect_facts
-from borg_llm.faults import FACTS, matrix_settings
+from borg_llm.testing.faults import FACTS, matrix_settings
 from borg_llm.pipeline import analyze_with_llm
 from borg_llm.prompts import FENCE
 from borg_llm.ratelimit import RateLimiter
@@ -102,16 +102,19 @@ async def test_injection_stays_inside_the_fence(hostile, tmp_path):
     with StandIn() as srv:
         async with panel(settings(srv, tmp_path), cache="off") as p: await analyze_with_llm(collect_facts(repo), panel=p)
         reqs = srv.stats.chat
-    specialists = [r for r in reqs if "Ignore previous instructions" in json.dumps(r.body)]
-    assert len(specialists) == 3
-    for r in specialists:
+    hit = [r for r in reqs if "Ignore previous instructions" in json.dumps(r.body)]
+    assert len(hit) == 4  # the specialists and the aggregator all read the project data
+    for r in hit:
         msgs = r.body["messages"]
-        last = msgs[-1]["content"]
-        assert msgs[-1]["role"] == "user" and all("Ignore previous" not in m["content"] for m in msgs[:-1])
-        assert last.count(f"<{FENCE}>") == 1 and last.count(f"</{FENCE}>") == 1  # the README's own tags are escaped
-        start, end, at = last.index(f"<{FENCE}>"), last.index(f"</{FENCE}>"), last.index("Ignore previous instructions")
-        assert start < at < end
-        assert "\\u003c/" + FENCE in last  # escaped, not dropped: the model still sees what the README says
+        assert msgs[0]["role"] == "system" and "Ignore previous" not in msgs[0]["content"]
+        for m in msgs:
+            c = m["content"]
+            if "Ignore previous instructions" not in c: continue
+            assert m["role"] == "user" and c.count(f"<{FENCE}>") == c.count(f"</{FENCE}>") >= 1
+            at = c.index("Ignore previous instructions")
+            opened = c.rindex(f"<{FENCE}>", 0, at)
+            assert c.index(f"</{FENCE}>", opened) > at  # inside one fence: the README's own tags are escaped
+            assert "\\u003c/" + FENCE in c  # escaped, not dropped: the model still sees what the README says
 
 
 # ---------- out-of-range scores ----------
@@ -131,7 +134,8 @@ async def test_out_of_range_score_reasked(tmp_path, role, key, field, bad):
     "A score outside 0-10 once: a validation failure, re-asked, and the second answer is kept as it is."
     with StandIn(answer_fn=out_of_range(field, bad, times=1)) as srv:
         async with panel(settings(srv, tmp_path), cache="off") as p: a = await analyze_with_llm(FACTS, panel=p)
-        reasks = [r for r in srv.stats.chat if len(r.body["messages"]) > 3 and "10" in r.body["messages"][-1].get("content", "")]
+        said = lambda c: field in c and ("less than or equal to 10" in c or "greater than or equal to 0" in c)
+        reasks = [r for r in srv.stats.chat if said(r.body["messages"][-1].get("content", ""))]
     m = a["llm_results"]["metadata"]["roles"][role]
     assert (m["status"], m["reasks"], m["attempts"]) == ("ok", 1, 2)
     v = a["llm_results"][key][field]

@@ -1,4 +1,4 @@
-"Tests of the local OpenRouter stand-in (`borg_llm.testing`)."
+"Tests of the local OpenRouter stand-in (`borg_llm.testing.server`)."
 import asyncio, json, logging, subprocess, sys, time
 from datetime import datetime, timezone
 from typing import Literal
@@ -425,7 +425,7 @@ def test_thread_variant_from_sync_code():
 
 # ---------- subprocess CLI and admin API ----------
 def test_cli_admin_api():
-    p = subprocess.Popen([sys.executable, "-m", "borg_llm.testing", "--port", "0", "--latency", "0.01", "--rate", "3/10"],
+    p = subprocess.Popen([sys.executable, "-m", "borg_llm.testing.server", "--port", "0", "--latency", "0.01", "--rate", "3/10"],
                          stdout=subprocess.PIPE, text=True)
     try:
         url = p.stdout.readline().strip()
@@ -448,7 +448,7 @@ def test_cli_admin_api():
         p.terminate(); p.wait(10); p.stdout.close()
 
 def test_cli_bad_args_one_line():
-    r = subprocess.run([sys.executable, "-m", "borg_llm.testing", "--faults", "[{\"kind\": \"teapot\"}]"], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([sys.executable, "-m", "borg_llm.testing.server", "--faults", "[{\"kind\": \"teapot\"}]"], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "unknown fault kind" in r.stderr and "Traceback" not in r.stderr
 
 def test_remote_standin():

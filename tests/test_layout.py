@@ -1,0 +1,47 @@
+"""The product stands apart from its test doubles: no module of `borg_llm` imports `borg_llm.testing` at import time,
+and only the CLI's developer commands (`stand-in`, `fault-matrix`) and the evaluations' replay mode do, inside the
+function that needs it. One helper runs a coroutine from blocking code."""
+import ast, subprocess, sys
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent/"borg_llm"
+PRODUCT = sorted(p for p in PKG.glob("*.py") if p.name not in ("_modidx.py",))
+LAZY_OK = {("cli.py", "cmd_stand_in"), ("cli.py", "cmd_fault_matrix"), ("evals.py", "_endpoint")}
+
+
+def _testing_imports(path: Path):
+    "(function name or None, line) of every import of borg_llm.testing in `path`."
+    tree, out = ast.parse(path.read_text()), []
+    def visit(node, fn):
+        for child in ast.iter_child_nodes(node):
+            f = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else fn
+            mods = []
+            if isinstance(child, ast.ImportFrom):
+                base = ("." * child.level) + (child.module or "")
+                mods = [base] + [f"{base}.{a.name}" for a in child.names]
+            elif isinstance(child, ast.Import): mods = [a.name for a in child.names]
+            if any(m in (".testing", "borg_llm.testing") or m.startswith((".testing.", "borg_llm.testing.")) for m in mods):
+                out.append((fn, child.lineno))
+            visit(child, f)
+    visit(tree, None)
+    return out
+
+
+def test_product_modules_do_not_import_the_test_doubles():
+    bad = [(p.name, fn, line) for p in PRODUCT for fn, line in _testing_imports(p) if (p.name, fn) not in LAZY_OK]
+    assert not bad, f"imports of borg_llm.testing outside the developer commands: {bad}"
+
+
+def test_importing_the_product_loads_no_test_double():
+    mods = [f"borg_llm.{p.stem}" for p in PRODUCT if p.stem != "__init__"]
+    code = f"import importlib, sys\nfor m in {mods!r}: importlib.import_module(m)\n" \
+           "print(sorted(m for m in sys.modules if m.startswith('borg_llm.testing')))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_one_coroutine_runner():
+    "`asyncio.run` appears in the product only inside `blocking.run_sync`."
+    users = [p.name for p in PRODUCT if p.name != "blocking.py" and "asyncio.run(" in p.read_text()]
+    assert not users, f"run coroutines with borg_llm.blocking.run_sync, not asyncio.run: {users}"
