@@ -40,8 +40,7 @@ def _strings(o):
     if isinstance(o, str): yield o
     elif isinstance(o, dict):
         for v in o.values(): yield from _strings(v)
-    elif isinstance(o, list):
-        if not o: yield ""  # an empty list is an empty field
+    elif isinstance(o, list):  # a list may be empty: the verifier removes contradicted items (a docs repo's patterns)
         for v in o: yield from _strings(v)
 
 
@@ -66,7 +65,6 @@ def test_no_empty_field(rows):
     assert not empty
 
 
-@known("a 135M model copies its worked example: 5 of 6 recorded business answers, 3 of 6 architect answers")
 def test_no_copy_of_a_worked_example(rows):
     df, _ = rows
     copies = {(p, r): f for p, r, a in zip(df.project, df.role, df.answer) if a == a and (f := copied_fields(a, _examples(r)))}
@@ -80,7 +78,7 @@ def _names(answer:str, project:str) -> bool:
     return any(f.lower() in a for f in forms)
 
 
-@known("tinyhttp-py is named by none of its four answers at seed 1 (the other projects: 3-4 of 4)")
+@known("measured at seed 1: tinyhttp-py is named by 2 of its 4 answers, the other four projects by none")
 def test_answers_name_the_project(rows):
     df, _ = rows
     named = df.assign(named=[a == a and _names(a, p) for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
