@@ -148,8 +148,13 @@ class _FileWindow:
         if getattr(self._local, "pid", None) != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None) # autocommit, transactions by hand
-            db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL") # no fsync per step
-            db.execute(_SCHEMA)
+            for i in range(200): # processes opening the file at once: the switch to WAL reports "locked" unwaited
+                try:
+                    db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL") # no fsync per step
+                    db.execute(_SCHEMA); break
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or i == 199: raise
+                    time.sleep(0.05)
             self._local.db, self._local.pid = db, os.getpid()
         return self._local.db
 

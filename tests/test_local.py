@@ -207,8 +207,9 @@ def test_catalogue():
     with pytest.raises(LocalUnavailable, match="choose one of smollm2-135m"): local.get_model("gpt-9")
 
 
+@pytest.mark.skipif(not local.installed(local.DEFAULT_MODEL), reason="the default local model is not installed")
 def test_missing_wheel_names_the_extra(monkeypatch):
-    m = MODELS["qwen2.5-coder-1.5b"]
+    m = MODELS[local.DEFAULT_MODEL]
     real = importlib.metadata.distribution
     def dist(name):
         if name == m.parts[3].dist: raise importlib.metadata.PackageNotFoundError(name)
@@ -216,9 +217,9 @@ def test_missing_wheel_names_the_extra(monkeypatch):
     monkeypatch.setattr(importlib.metadata, "distribution", dist)
     with pytest.raises(LocalUnavailable) as e: local.part_paths(m)
     msg = str(e.value)
-    for s in ('pip install -e ".[local]"', '".[local-qwen15]"', "OPENROUTER_API_KEY", "--dry-run", "1 of its 22"):
+    for s in ('pip install -e ".[local]"', f'".[{m.extra}]"', "OPENROUTER_API_KEY", "--dry-run", f"1 of its {len(m.parts)}"):
         assert s in msg
-    assert "\n" not in msg and not local.installed("qwen2.5-coder-1.5b")
+    assert "\n" not in msg and not local.installed(m.name)
 
 
 @pytest.mark.parametrize("hidden", ["llama_cpp", "uvicorn"])
