@@ -18,7 +18,7 @@ from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 from pydantic import BaseModel, ValidationError
 from fastcore.basics import patch
 from .config import Settings, Roster, RoleSpec, api_key_for, load_roster, default_roster_path, check_role
-from .ratelimit import RateLimiter, RateStorageError, limiter_for
+from .ratelimit import RateLimiter, limiter_for
 from .cache import AnswerCache, cache_key
 from .schemas import ROLE_SCHEMAS
 
@@ -379,7 +379,6 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
         try: answer = await self._attempt(spec, model, messages, schema, c)
         except _MODEL_FAULTS as e:
             cause = root_cause(e)
-            if isinstance(cause, RateStorageError): raise cause from None # the shared window is gone: stop
             if (q := quota_error(cause)) is not None: c.model_answered = None; raise q from None
             if not isinstance(cause, _ANSWER_FAULTS): self.breaker.record(model, False)
             errors.append(f"{model}: {describe(cause)}")
