@@ -45,3 +45,48 @@ def test_one_coroutine_runner():
     "`asyncio.run` appears in the product only inside `blocking.run_sync`."
     users = [p.name for p in PRODUCT if p.name != "blocking.py" and "asyncio.run(" in p.read_text()]
     assert not users, f"run coroutines with borg_llm.blocking.run_sync, not asyncio.run: {users}"
+
+
+NBS = PKG.parent/"nbs"
+def _default_exp(nb:Path) -> str|None:
+    "The module a notebook exports (`#| default_exp`), e.g. 'testing.server'; None for a notebook that exports none."
+    import json
+    for c in json.loads(nb.read_text())["cells"]:
+        for line in "".join(c["source"]).splitlines():
+            if line.startswith("#| default_exp"): return line.split()[-1]
+    return None
+
+def _top_level_uses(nb:Path) -> set[str]:
+    "borg_llm modules a notebook imports at its top level (imports inside functions are a command's lazy imports)."
+    import json
+    out = set()
+    for c in json.loads(nb.read_text())["cells"]:
+        if c["cell_type"] != "code": continue
+        src = "\n".join(l for l in "".join(c["source"]).splitlines() if not l.startswith(("%", "!")))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue  # top-level await: no imports hide in such cells here
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("borg_llm"):
+                mod = node.module.removeprefix("borg_llm").lstrip(".")
+                out |= {mod} if mod else {a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                out |= {a.name.removeprefix("borg_llm.") for a in node.names if a.name.startswith("borg_llm.")}
+    return out
+
+
+def test_notebooks_follow_the_data():
+    "Each product notebook imports only the modules of notebooks before it; the stand-in is the one test double allowed."
+    nbs = sorted(p for p in NBS.glob("[0-9][0-9]_*.ipynb"))
+    order = {m: i for i, p in enumerate(nbs) if (m := _default_exp(p))}
+    product = [p for p in nbs if (m := _default_exp(p)) and not m.startswith("testing")]
+    assert [_default_exp(p) for p in product[:12]] == ["config", "blocking", "canon", "schemas", "facts", "prompts",
+                                                       "ratelimit", "cache", "client", "key", "verify", "pipeline"]
+    late = []
+    for p in product:
+        if _default_exp(p) == "evals": continue  # the evaluations come after the test doubles they replay with
+        here = order[_default_exp(p)]
+        for m in _top_level_uses(p):
+            top = m if m in order else m.split(".")[0]
+            if m in ("testing", "testing.server") or top not in order: continue
+            if order.get(m, order.get(top)) > here: late.append((p.name, m))
+    assert not late, f"notebooks that use a later notebook's module: {late}"

@@ -4,7 +4,7 @@ imports this package except the CLI's developer commands, lazily."""
 
 # Names are imported on first use, so `python -m borg_llm.testing.server` does not import its own module twice.
 _LAZY = dict(Ask="schemas", find_schema="schemas", schema_instance="schemas", schema_violation="schemas",
-             **{n: "server" for n in ("DEFAULT_MODELS", "DEFAULT_PARAMS", "DEFAULT_PRICE", "FAULT_KINDS",
+             **{n: "server" for n in ("sample_projects", "DEFAULT_MODELS", "DEFAULT_PARAMS", "DEFAULT_PRICE", "FAULT_KINDS",
                                       "PROVIDER_FAILURES", "Fault", "LoopServer", "Record", "RemoteStandIn", "StandIn",
                                       "Stats", "parse_rate", "serve")})
 
