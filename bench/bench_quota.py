@@ -10,23 +10,12 @@ real `borg-llm batch` processes with the same limit, each window storage in turn
      span is the time from the first request to the last (100 %: every window full)
 `redis` needs `redis-server` on the PATH (started here on a free port) and the redis package. Numbers only.
 """
-import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, os, shutil, signal, socket, subprocess, sys, tempfile, time
 from pathlib import Path
 from borg_llm.batch import is_done
-from borg_llm.config import PROJECT_ROOT
-from borg_llm.testing import StandIn
+from borg_llm.testing import StandIn, sample_projects
 
-SAMPLES = sorted((PROJECT_ROOT/"data"/"samples").glob("*.json"))
 SCRIPT = Path(sys.executable).parent/"borg-llm"
-
-def projects(d:Path, n:int, prefix:str) -> list[str]:
-    "`n` facts files with distinct names, so no two processes share an answer in the cache."
-    d.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(n):
-        f = json.loads(SAMPLES[i % len(SAMPLES)].read_text()); f["name"] = f"{prefix}-{i:02d}"
-        (p := d/f"{prefix}-{i:02d}.json").write_text(json.dumps(f)); out.append(str(p))
-    return out
 
 def done(out:Path) -> int: return sum(1 for p in out.glob("*.json") if is_done(p))
 
@@ -53,7 +42,7 @@ def use(srv, rpm:int, window:float) -> float:
 
 def interrupt_and_resume(srv, env:dict, tmp:Path, rpm:int, window:float) -> tuple[int, float, float, int]:
     "429s, rate use, seconds, and how many of the first run's requests the server still counted at the restart."
-    files, out = projects(tmp/"in", 30, "ir"), tmp/"out"
+    files, out = sample_projects(tmp/"in", 30, "ir"), tmp/"out"
     t0, p = time.monotonic(), batch(files, out, env)
     while done(out) < 8 and p.poll() is None: time.sleep(0.02)
     p.send_signal(signal.SIGINT); p.wait(60); check(p, 130)
@@ -65,7 +54,7 @@ def interrupt_and_resume(srv, env:dict, tmp:Path, rpm:int, window:float) -> tupl
 
 def four_processes(srv, env:dict, tmp:Path, rpm:int, window:float) -> tuple[int, float, float]:
     t0 = time.monotonic()
-    ps = [batch(projects(tmp/f"in{i}", 10, f"fp{i}"), tmp/f"out{i}", env) for i in range(4)]
+    ps = [batch(sample_projects(tmp/f"in{i}", 10, f"fp{i}"), tmp/f"out{i}", env) for i in range(4)]
     for p in ps: p.wait(600); check(p, 0)
     return srv.stats.n_429, use(srv, rpm, window), time.monotonic() - t0, 0
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 from .blocking import run_sync
@@ -97,8 +97,9 @@ class Outcome:
         m = self.result.meta if self.result is not None else {}
         return dict(time=datetime.now(timezone.utc).isoformat(timespec="seconds"), source=self.source, key=self.key,
                     project=m.get("project"), status=self.status, file=self.file and str(self.file), error=self.error,
-                    failed_roles=m.get("failed_roles", []), api_calls=m.get("api_calls", 0), cache_hits=m.get("cache_hits", 0),
-                    cost_usd=m.get("cost_usd", 0.0), seconds=round(self.seconds, 3), quota=self.quota)
+                    failed_roles=m.get("failed_roles", []), api_calls=m.get("api_calls", 0),
+                    cache_hits=m.get("cache_hits", 0), cost_usd=m.get("cost_usd", 0.0), seconds=round(self.seconds, 3),
+                    quota=self.quota)
 
 # %% ../nbs/12_batch.ipynb #b28169a2
 class Batch:
@@ -121,9 +122,7 @@ class Batch:
         if concurrency < 1: raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         self.sources = list({os.path.abspath(s): str(s) for s in map(os.fspath, sources)}.values())
         self.keys, self.out = result_keys(self.sources), Path(out_dir)
-        self.concurrency, self.dry_run, self.panel, self.settings, self.roster = concurrency, dry_run, panel, settings, roster
-        self.models, self.prompts, self.cache, self.facts_dir = models, prompts, cache, facts_dir
-        self.progress, self.log_path, self.log_prompts, self.scheduler = progress, log_path, log_prompts, scheduler
+        store_attr(but="sources,out_dir")
         self.counts, self.quota, self.not_started = Counter(), None, 0
 
     @property
@@ -133,40 +132,46 @@ class Batch:
 # %% ../nbs/12_batch.ipynb #0bd5741e
 def _one_line(e:BaseException) -> str:
     s = str(e).strip().splitlines()
-    return s[0] if s and isinstance(e, (FactsError, OSError)) else f"{type(e).__name__}: {s[0] if s else ''}".rstrip(": ")
+    if s and isinstance(e, (FactsError, OSError)): return s[0]
+    return f"{type(e).__name__}: {s[0] if s else ''}".rstrip(": ")
 
 @patch
 async def _one(self:Batch, source:str, key:str) -> Outcome:
     t0 = time.monotonic()
-    try:
-        facts = await asyncio.get_running_loop().run_in_executor(self._reader, load_project, source, self.facts_dir)
-        a = await self._analyse(facts, key)
-    except ConfigError: raise
+    try: a = await self._analyse(source, key)
+    except ConfigError: raise # about the run, not this project
     except Exception as e: return Outcome(source, key, "error", error=_one_line(e), seconds=time.monotonic() - t0)
     a.meta["source"] = source
-    m, file = a.meta, await asyncio.to_thread(write_json, self.out/f"{key}.json", a)  # fsync: off the event loop
+    write = asyncio.ensure_future(asyncio.to_thread(write_json, self.out/f"{key}.json", a))  # fsync: off the loop
+    try: file = await asyncio.shield(write)
+    except asyncio.CancelledError: await write; raise # stopped while writing: the file is finished first
+    m = a.meta
     err = "; ".join(f"{r}: {m['roles'][r].get('error')}" for r in m["failed_roles"]) or None
     return Outcome(source, key, m["status"], file, err, m.get("quota"), a, time.monotonic() - t0)
 
 # %% ../nbs/12_batch.ipynb #f5996ce1
 @patch
-async def _analyse(self:Batch, facts:dict, key:str) -> Analysis:
-    "One project's analysis: with this process's panel, or on a worker of the Dask cluster."
+async def _analyse(self:Batch, source:str, key:str) -> Analysis:
+    "One project's facts read and analysed: here, or on a worker of the Dask cluster, which reads them itself."
     from borg_llm.pipeline import analyze_with_llm
-    if self._dask is None:
-        return await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts)
-    return await self._dask.submit(analyse_on_worker, facts, self._job, key=f"borg-llm-{key}-{uuid.uuid4().hex[:8]}")
+    if self._dask is not None:
+        task = f"borg-llm-{key}-{uuid.uuid4().hex[:8]}"
+        return await self._dask.submit(analyse_on_worker, os.path.abspath(source), self._job, key=task)
+    facts = await asyncio.get_running_loop().run_in_executor(self._reader, load_project, source, self.facts_dir)
+    return await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts)
 
 def _job_for(b:Batch) -> dict:
     "What every worker needs for `b`; a one-line `ConfigError` if `b` cannot run on a cluster."
-    if b.panel is not None: raise ConfigError("a batch on a Dask cluster builds a panel per worker: pass settings, not a panel")
+    if b.panel is not None:
+        raise ConfigError("a batch on a Dask cluster builds a panel per worker: pass settings, not a panel")
     s = b.settings or Settings()
     if s.rate_storage.startswith("memory://") and not b.dry_run:
         raise ConfigError("rate_storage memory:// gives each Dask worker a window of its own: use redis://host:6379/0")
     roster = None if b.dry_run else with_models(b.roster or load_roster(default_roster_path(s)), b.models)
     return dict(id=uuid.uuid4().hex, settings=s, roster=roster, cache=b.cache, dry_run=b.dry_run, prompts=b.prompts,
-                log_prompts=b.log_prompts)
+                log_prompts=b.log_prompts, facts_dir=b.facts_dir and os.path.abspath(b.facts_dir))
 
+# %% ../nbs/12_batch.ipynb #e0e7558a
 @patch
 async def _connect(self:Batch):
     "Connect to the Dask scheduler, if there is one; a one-line `ConfigError` if it cannot be reached."
@@ -193,14 +198,18 @@ def _worker_panel(job:dict) -> tuple:
             lp = _worker_panels[job["id"]] = loop, panel
     return lp
 
-def analyse_on_worker(facts:dict, # one project's facts, read by the process that runs the batch
+def analyse_on_worker(source:str, # a project directory or facts file, an absolute path the worker can read
                       job:dict, # what all projects of the batch share: settings, roster, cache mode, prompts
                      ) -> Analysis:
-    "On a Dask worker: analyse one project on the worker's event loop, through its panel."
+    "On a Dask worker: read one project's facts here, then analyse it on the worker's event loop, through its panel."
     from borg_llm.pipeline import analyze_with_llm
     loop, panel = _worker_panel(job)
-    coro = analyze_with_llm(facts, dry_run=job["dry_run"], panel=panel, prompts=job["prompts"])
-    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    try:
+        facts = load_project(source, job["facts_dir"])
+        coro = analyze_with_llm(facts, dry_run=job["dry_run"], panel=panel, prompts=job["prompts"])
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    except (ConfigError, FactsError) as e: line = type(e)(str(e)) # its line alone: the chain behind it may not pickle
+    raise line
 
 # %% ../nbs/12_batch.ipynb #c8c4b50a
 @patch
@@ -216,7 +225,8 @@ def _open(self:Batch):
         from borg_llm.client import Panel
         s = self.settings or Settings()
         roster = with_models(self.roster or load_roster(default_roster_path(s)), self.models)
-        self._panel, self._own = Panel(s, roster, cache=self.cache, log_path=self.log_path, log_prompts=self.log_prompts), True
+        self._panel = Panel(s, roster, cache=self.cache, log_path=self.log_path, log_prompts=self.log_prompts)
+        self._own = True
     self._bar = tqdm(total=len(self.sources), unit="project", disable=not self.progress, dynamic_ncols=True)
     self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="borg-facts")
 
@@ -224,6 +234,8 @@ def _open(self:Batch):
 async def _close(self:Batch, pending:set):
     for t in pending: t.cancel()
     if pending: await asyncio.gather(*pending, return_exceptions=True)
+    for t in pending: # finished meanwhile, written, not yet counted: summary.jsonl lists every result on disk
+        if not t.cancelled() and t.exception() is None: self._record(t.result())
     self._bar.close(); self._reader.shutdown(wait=False, cancel_futures=True)
     if self._own: await self._panel.aclose()
     if self._dask is not None: await self._dask.close()
@@ -233,11 +245,19 @@ async def _close(self:Batch, pending:set):
 @patch
 def _record(self:Batch, o:Outcome) -> Outcome:
     if o.status != "skipped":
-        with open(self.summary_path, "a", encoding="utf-8") as f: f.write(json.dumps(o.line(), ensure_ascii=False) + "\n")
+        with open(self.summary_path, "a", encoding="utf-8") as f: f.write(json.dumps(o.line(), ensure_ascii=False)+"\n")
     if o.quota and self.quota is None: self.quota = o.quota
     self.counts[o.status] += 1; self._bar.update()
     return o
 
+def _lost_window(b:Batch, e:ConfigError) -> ConfigError:
+    "A lost rate window (`RateStorageError`: the module is loaded if one was raised) as one line saying how to resume."
+    from borg_llm.ratelimit import RateStorageError
+    if not isinstance(e, RateStorageError): return e
+    return RateStorageError(f"{str(e).rstrip('.')}. Finished results are kept in {b.out}; "
+                            "run the same command again, once it is back, to resume.")
+
+# %% ../nbs/12_batch.ipynb #d908a18b
 @patch
 async def __aiter__(self:Batch):
     "Run the batch, yielding each entry's `Outcome` as it finishes."
@@ -248,13 +268,16 @@ async def __aiter__(self:Batch):
         await self._connect()
         while True:
             while len(pending) < self.concurrency and self.quota is None and (src := next(todo, None)) is not None:
-                key = self.keys[src]
-                if is_done(self.out/f"{key}.json", self.dry_run): yield self._record(Outcome(src, key, "skipped", self.out/f"{key}.json"))
+                key, file = self.keys[src], self.out/f"{self.keys[src]}.json"
+                if is_done(file, self.dry_run): yield self._record(Outcome(src, key, "skipped", file))
                 else: pending.add(asyncio.create_task(self._one(src, key)))
             if not pending: break
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for t in done: yield self._record(t.result())
+            for t in sorted(done, key=lambda t: t.exception() is not None): yield self._record(t.result())
         self.not_started = sum(1 for _ in todo)
+    except ConfigError as e:
+        if (lost := _lost_window(self, e)) is e: raise
+        raise lost from None
     finally: await self._close(pending)
 
 # %% ../nbs/12_batch.ipynb #fbbcc368
@@ -269,9 +292,10 @@ async def run(self:Batch, on_result=None, # called with each `Outcome` as it fin
 @patch
 def report(self:Batch) -> str:
     "One line: how many entries ended how, and where the results are."
-    parts = ", ".join(f"{self.counts[k]} {k}" for k in ("ok", "degraded", "failed", "error", "skipped") if self.counts[k])
+    kinds = ("ok", "degraded", "failed", "error", "skipped")
+    parts = ", ".join(f"{self.counts[k]} {k}" for k in kinds if self.counts[k]) or "none run"
     left = f", {self.not_started} not started" if self.not_started else ""
-    return f"{len(self.sources)} projects: {parts or 'none run'}{left}; results in {self.out}, summary in {self.summary_path}"
+    return f"{len(self.sources)} projects: {parts}{left}; results in {self.out}, summary in {self.summary_path}"
 
 @patch
 def quota_message(self:Batch) -> str|None:

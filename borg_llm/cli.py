@@ -9,15 +9,16 @@ from pathlib import Path
 from pydantic import ValidationError
 import borg_llm
 from .blocking import run_sync
-from .config import ConfigError, Settings, is_openrouter, load_roster, default_roster_path, prompts_dir, check_role
-from .config import ROLES, Roster, with_models
+from .config import ConfigError, Settings, is_openrouter, load_roster, default_roster_path, prompts_dir
+from .config import ROLES, Roster, check_role, with_models
 from .facts import FactsError
 
 # %% auto #0
-__all__ = ['EXIT_HELP', 'env_name', 'settings_from_env', 'env_help', 'local_notice', 'has_key', 'local_roster', 'backend',
-           'Parser', 'role_value', 'positive_int', 'parser', 'facts_for', 'err', 'cmd_analyze', 'cmd_batch',
-           'roster_table', 'cmd_check_roster', 'cmd_cache_info', 'cmd_cache_clear', 'cmd_serve_local', 'cmd_stand_in',
-           'cmd_fault_matrix', 'cmd_key', 'models_table', 'cmd_models', 'main']
+__all__ = ['FMT', 'EXIT_HELP', 'SUBCOMMANDS', 'env_name', 'settings_from_env', 'env_help', 'local_notice', 'has_key',
+           'local_roster', 'backend', 'Parser', 'err', 'role_value', 'positive_int', 'subcommand', 'parser', 'main',
+           'facts_for', 'cmd_analyze', 'cmd_batch', 'roster_table', 'cmd_check_roster', 'cmd_cache_info',
+           'cmd_cache_clear', 'cmd_serve_local', 'models_table', 'cmd_models', 'cmd_stand_in', 'cmd_fault_matrix',
+           'cmd_key']
 
 # %% ../nbs/13_cli.ipynb #6c87bf79
 def env_name(field:str) -> str:
@@ -31,28 +32,31 @@ def settings_from_env(**overrides) -> Settings:
         err = e.errors()[0]
         raise ConfigError(f"invalid {env_name(str(err['loc'][0]))}: {err['msg']}") from None
 
-# %% ../nbs/13_cli.ipynb #be0b4850
+# %% ../nbs/13_cli.ipynb #883e62da
 _ENV_HELP = dict(api_key="OpenRouter key; never printed or written. Unset: the local demo model",
                  base_url="any OpenAI-compatible endpoint (default OpenRouter)",
                  rpm="requests allowed per sliding window", rate_window_s="the window, in seconds",
-                 rate_storage="file:// (beside the cache, every process here), redis://host:6379 (every machine), memory://",
+                 rate_storage="file:// (beside the cache, every process here), redis://host:6379 (every machine), "
+                              "memory://",
                  timeout="seconds per HTTP request", max_retries="transport retries (429, 5xx, connection errors)",
                  max_reasks="re-asks after an answer fails validation", cache_dir="answer cache and call log",
                  roster="roster TOML (default prompts/roster.toml)", prompts_dir="prompt templates folder",
+                 local_model="with no key: the local model for every role (borg-llm models)",
                  context_tokens="token budget for the project context in a prompt",
-                 app_url="OpenRouter attribution (HTTP-Referer)", app_title="OpenRouter attribution (X-OpenRouter-Title)")
+                 app_url="OpenRouter attribution (HTTP-Referer)",
+                 app_title="OpenRouter attribution (X-OpenRouter-Title)")
 
 def env_help() -> str:
     "The environment variables, one per line, for `--help`."
     rows = [(env_name(f), _ENV_HELP.get(f, "")) for f in Settings.model_fields]
     return "environment variables:\n" + "\n".join(f"  {n:<24}{h}" for n, h in rows)
 
-# %% ../nbs/13_cli.ipynb #0dcd3acc
+# %% ../nbs/13_cli.ipynb #98e8f813
 def local_notice(models:list) -> str:
     "What a keyless run prints once: which local model(s) answer, and how to get real judgements."
     names = ", ".join(f"{m.name} ({m.upstream.split(',')[0]})" for m in models)
-    return (f"borg-llm: no OPENROUTER_API_KEY is set, so this run uses a small offline model on this machine: {names}; "
-            "its judgements are weak. For real ones, export OPENROUTER_API_KEY=<your key> "
+    return (f"borg-llm: no OPENROUTER_API_KEY is set, so this run uses a small offline model on this machine: "
+            f"{names}; its judgements are weak. For real ones, export OPENROUTER_API_KEY=<your key> "
             "(https://openrouter.ai/keys).")
 
 def has_key(s:Settings) -> bool: return s.api_key is not None and bool(s.api_key.get_secret_value())
@@ -90,10 +94,12 @@ def backend(s:Settings, # settings from the environment
     print(local_notice([get_model(n) for n in names]), file=sys.stderr, flush=True)
     with local_servers(names) as url: yield s.model_copy(update=dict(base_url=url, timeout=max(s.timeout, 900))), r
 
-# %% ../nbs/13_cli.ipynb #2c399f83
+# %% ../nbs/13_cli.ipynb #88d8f17a
 class Parser(argparse.ArgumentParser):
     "argparse, with a usage error on one line (exit 2)."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+def err(msg:str): print(f"borg-llm: {msg}", file=sys.stderr, flush=True)
 
 def role_value(s:str) -> tuple[str,str]:
     "Parse `ROLE=VALUE` with a known role."
@@ -109,7 +115,7 @@ def positive_int(s:str) -> int:
     if n < 1: raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {s!r}")
     return n
 
-# %% ../nbs/13_cli.ipynb #371c496d
+# %% ../nbs/13_cli.ipynb #f08e4127
 def _run_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("analysis options")
@@ -117,88 +123,49 @@ def _run_options() -> argparse.ArgumentParser:
     c = g.add_mutually_exclusive_group()
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
     c.add_argument("--refresh", action="store_true", help="ask again and overwrite cached answers")
-    g.add_argument("--model", metavar="ROLE=ID", type=role_value, action="append", default=[], help="use model ID for ROLE (repeatable)")
+    g.add_argument("--model", metavar="ROLE=ID", type=role_value, action="append", default=[],
+                   help="use model ID for ROLE (repeatable)")
     g.add_argument("--prompt", metavar="ROLE=NAME", type=role_value, action="append", default=[],
                    help="use prompts/NAME.toml for ROLE (repeatable), e.g. architect=architect-zeroshot")
     g.add_argument("--roster", metavar="FILE",
                    help="roster TOML (default prompts/roster.toml; offline: the local model's)")
     g.add_argument("--local-model", metavar="NAME",
                    help="with no key: the local model for every role (see borg-llm models)")
-    g.add_argument("--log", metavar="FILE", help="call log, one JSON line per model call (default: calls.jsonl in the cache dir)")
+    g.add_argument("--log", metavar="FILE",
+                   help="call log, one JSON line per model call (default: calls.jsonl in the cache dir)")
     g.add_argument("--log-prompts", action="store_true", help="also write the prompts to the call log")
     return p
 
-# %% ../nbs/13_cli.ipynb #3d0b47cc
-def _local_parsers(sub):
-    "The `serve-local` and `models` subcommands."
-    sl = sub.add_parser("serve-local", help="serve a local model on 127.0.0.1",
-                        description="Serve a local model until Ctrl-C; analyses reuse it. Prints the base URL.")
-    sl.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
-    sl.add_argument("--model", metavar="NAME",
-                    help="catalogue name (default: BORG_LLM_LOCAL_MODEL, else the default model)")
-    sl.set_defaults(func=cmd_serve_local)
-    ms = sub.add_parser("models", help="the local models: installed, verified, seconds per analysis",
-                        description="List the local model catalogue with what is installed here.")
-    ms.add_argument("--verify", action="store_true", help="assemble and verify every installed model now")
-    ms.set_defaults(func=cmd_models)
-
-# %% ../nbs/13_cli.ipynb #d6319f1e
+# %% ../nbs/13_cli.ipynb #a3de6847
+FMT = argparse.RawDescriptionHelpFormatter # keeps the line breaks of the epilogs
 EXIT_HELP = """exit status: 0 every role answered · 3 result written but degraded (batch: not all ok) ·
              2 bad input or usage (one line on stderr) · 130 interrupted · 1 other failure"""
+SUBCOMMANDS = {} # name → function that adds subcommands to the parser's subparsers
+
+def subcommand(f):
+    "Register `f(sub)`, which adds a subcommand to the `borg-llm` parser."
+    SUBCOMMANDS[f.__name__] = f; return f
 
 def parser() -> Parser:
-    "The `borg-llm` argument parser."
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = Parser(prog="borg-llm", description="Judge software projects with a panel of LLMs.", formatter_class=fmt,
+    "The `borg-llm` argument parser, with every registered subcommand."
+    p = Parser(prog="borg-llm", description="Judge software projects with a panel of LLMs.", formatter_class=FMT,
                epilog=f"{env_help()}\n\n{EXIT_HELP}")
     p.add_argument("--version", action="version", version=f"borg-llm {borg_llm.__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = _run_options()
-    a = sub.add_parser("analyze", parents=[run], formatter_class=fmt, epilog=env_help(), help="analyse one project",
-                       description="Analyse one project: print a summary and write the full JSON result.")
-    a.add_argument("path", metavar="PATH", help="project directory, or a facts JSON file")
-    a.add_argument("--facts", metavar="FILE", help="scanner facts (JSON) merged into those collected from PATH")
-    a.add_argument("--out", metavar="FILE", help="where the JSON goes (default ./<name>.borg.json; '-' for stdout)")
-    a.set_defaults(func=cmd_analyze)
-    b = sub.add_parser("batch", parents=[run], formatter_class=fmt, epilog=env_help(), help="analyse many projects",
-                       description="Analyse many projects in one process; a re-run skips what is done.")
-    b.add_argument("paths", metavar="PATH", nargs="+", help="project directories and/or facts JSON files")
-    b.add_argument("--out", metavar="DIR", required=True, help="folder for <name>.json results and summary.jsonl")
-    b.add_argument("--concurrency", metavar="N", type=positive_int, default=4, help="projects at a time (default 4)")
-    b.add_argument("--facts-dir", metavar="DIR", help="scanner facts <name>.json merged into directory projects")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
-    b.add_argument("--scheduler", metavar="URL", help="a Dask scheduler, e.g. tcp://host:8786: its workers analyse")
-    b.set_defaults(func=cmd_batch)
-    r = sub.add_parser("check-roster", formatter_class=fmt, epilog=env_help(), help="check the roster against the endpoint",
-                       description="List each role's models and whether the endpoint serves them with the mode they need.")
-    r.add_argument("--roster", metavar="FILE", help="roster TOML (default prompts/roster.toml)")
-    r.add_argument("--local-model", metavar="NAME", help="with no key: the local model for every role")
-    r.set_defaults(func=cmd_check_roster)
-    c = sub.add_parser("cache", help="answer cache: info, clear", description="Inspect or clear the answer cache (BORG_LLM_CACHE_DIR).")
-    csub = c.add_subparsers(dest="action", required=True, metavar="ACTION")
-    csub.add_parser("info", help="entries, size, oldest entry").set_defaults(func=cmd_cache_info)
-    cc = csub.add_parser("clear", help="remove entries")
-    cc.add_argument("--older-than", metavar="DAYS", type=float, help="only entries older than DAYS")
-    cc.set_defaults(func=cmd_cache_clear)
-    _local_parsers(sub)
-    si = sub.add_parser("stand-in", help="serve the OpenRouter stand-in on 127.0.0.1",
-                        description="Serve the local OpenRouter stand-in until killed. Prints the base URL.")
-    si.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
-    si.add_argument("--latency", metavar="S", type=float, default=0.0, help="seconds every chat completion takes")
-    si.add_argument("--rate", metavar="N/WINDOW", help="sliding-window rate limit, e.g. 60/60")
-    si.add_argument("--daily", metavar="N", type=int, help="accepted requests per UTC day")
-    si.add_argument("--faults", metavar="JSON", help='fault rules, e.g. \'[{"kind": "502", "times": 1}]\'')
-    si.add_argument("--seed", type=int, default=0, help="seed of the fault RNG")
-    si.set_defaults(func=cmd_stand_in)
-    fm = sub.add_parser("fault-matrix", help="run the fault matrix against the stand-in and print it",
-                        description="Inject every fault kind in every position; print expected and observed outcomes.")
-    fm.add_argument("--out", metavar="FILE", help="also write the table, with a header, to FILE")
-    fm.add_argument("--timeout", metavar="S", type=float, default=0.5, help="seconds per HTTP request (default 0.5)")
-    fm.set_defaults(func=cmd_fault_matrix)
-    k = sub.add_parser("key", help="what the key has left (credit, requests today)",
-                       description="Read the endpoint's GET /key: credit limit and usage; the key itself is never printed.")
-    k.set_defaults(func=cmd_key)
+    for add in SUBCOMMANDS.values(): add(sub)
     return p
+
+# %% ../nbs/13_cli.ipynb #8429fa01
+def main(argv:list[str]|None=None, # arguments without the program name; None: `sys.argv[1:]`
+        ) -> int:
+    "The `borg-llm` command; returns the exit status."
+    from borg_llm.local import LocalServerError, LocalUnavailable
+    try: args = parser().parse_args(argv)
+    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
+    try: return args.func(args)
+    except (ConfigError, FactsError, LocalUnavailable) as e: err(str(e).strip().splitlines()[0]); return 2
+    except LocalServerError as e: err(str(e).strip().splitlines()[0]); return 1
+    except KeyboardInterrupt: err("interrupted"); return 130
 
 # %% ../nbs/13_cli.ipynb #886c86d0
 def facts_for(path:str, # project directory or facts JSON file
@@ -211,7 +178,7 @@ def facts_for(path:str, # project directory or facts JSON file
     f = load_project(path)
     return merge_facts(f, load_scanner_facts(facts)) if facts else f
 
-# %% ../nbs/13_cli.ipynb #1559122d
+# %% ../nbs/13_cli.ipynb #62e2ff76
 def _cache_mode(args) -> str: return "off" if args.no_cache else "refresh" if args.refresh else "use"
 
 def _check_prompts(prompts:dict, s:Settings):
@@ -219,20 +186,30 @@ def _check_prompts(prompts:dict, s:Settings):
     from borg_llm.prompts import load_template
     for name in prompts.values(): load_template(name, prompts_dir(s))
 
-def err(msg:str): print(f"borg-llm: {msg}", file=sys.stderr, flush=True)
-
-# %% ../nbs/13_cli.ipynb #112ae991
 async def _analyze(facts:dict, args, s:Settings, roster, prompts:dict):
     from borg_llm.client import Panel
-    from borg_llm.config import with_models
     from borg_llm.pipeline import analyze_with_llm
     if args.dry_run: return await analyze_with_llm(facts, dry_run=True)
     async with Panel(s, with_models(roster, dict(args.model)), cache=_cache_mode(args), log_path=args.log,
                      log_prompts=args.log_prompts) as p:
         return await analyze_with_llm(facts, panel=p, prompts=prompts)
 
-def _safe_name(name:str) -> str: return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip(".-") or "project"
+# %% ../nbs/13_cli.ipynb #10f77312
+def _safe_name(name:str) -> str:
+    "A file name made of a project name."
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip(".-") or "project"
 
+def _write_result(a, out:str|None) -> str:
+    "Write the JSON of result `a` to `out` ('-': stdout); the summary to print, naming the file."
+    from borg_llm.batch import write_json
+    from borg_llm.pipeline import summary
+    if out == "-": print(json.dumps(a, ensure_ascii=False, indent=1)); return summary(a)
+    path = Path(out or f"{_safe_name(a.meta['project'])}.borg.json")
+    try: write_json(path, a)
+    except OSError as e: raise FactsError(f"cannot write {path}: {e.strerror or e}") from None
+    return summary(a) + f"\nResult: {path}"
+
+# %% ../nbs/13_cli.ipynb #05c814d7
 def cmd_analyze(args) -> int:
     "`borg-llm analyze`."
     s, prompts = settings_from_env(), dict(args.prompt)
@@ -240,20 +217,37 @@ def cmd_analyze(args) -> int:
     _check_prompts(prompts, s)
     with backend(s, args.roster, args.dry_run, args.local_model, dict(args.model)) as (s, roster):
         a = run_sync(_analyze(facts, args, s, roster, prompts))
-    from borg_llm.batch import write_json
-    from borg_llm.pipeline import summary
-    to_stdout = args.out == "-"
-    out = None if to_stdout else Path(args.out or f"{_safe_name(a.meta['project'])}.borg.json")
-    try:
-        if to_stdout: print(json.dumps(a, ensure_ascii=False, indent=1))
-        else: write_json(out, a)
-    except OSError as e: raise FactsError(f"cannot write {out}: {e.strerror or e}") from None
-    text = summary(a) + ("" if to_stdout else f"\nResult: {out}")
-    print(text, file=sys.stderr if to_stdout else sys.stdout, flush=True)
-    if (q := a.meta.get("quota")): err(f"stopped: {q['what']}" + (f"; it resets at {q['resets_at']}" if q.get("resets_at") else ""))
+    print(_write_result(a, args.out), file=sys.stderr if args.out == "-" else sys.stdout, flush=True)
+    if (q := a.meta.get("quota")):
+        err(f"stopped: {q['what']}" + (f"; it resets at {q['resets_at']}" if q.get("resets_at") else ""))
     return 0 if a.meta["status"] == "ok" else 3
 
-# %% ../nbs/13_cli.ipynb #542e11e7
+# %% ../nbs/13_cli.ipynb #e911d630
+@subcommand
+def _analyze_parser(sub):
+    a = sub.add_parser("analyze", parents=[_run_options()], formatter_class=FMT, epilog=env_help(),
+                       help="analyse one project",
+                       description="Analyse one project: print a summary and write the full JSON result.")
+    a.add_argument("path", metavar="PATH", help="project directory, or a facts JSON file")
+    a.add_argument("--facts", metavar="FILE", help="scanner facts (JSON) merged into those collected from PATH")
+    a.add_argument("--out", metavar="FILE", help="where the JSON goes (default ./<name>.borg.json; '-' for stdout)")
+    a.set_defaults(func=cmd_analyze)
+
+# %% ../nbs/13_cli.ipynb #cd379dc7
+@subcommand
+def _batch_parser(sub):
+    b = sub.add_parser("batch", parents=[_run_options()], formatter_class=FMT, epilog=env_help(),
+                       help="analyse many projects",
+                       description="Analyse many projects in one process; a re-run skips what is done.")
+    b.add_argument("paths", metavar="PATH", nargs="+", help="project directories and/or facts JSON files")
+    b.add_argument("--out", metavar="DIR", required=True, help="folder for <name>.json results and summary.jsonl")
+    b.add_argument("--concurrency", metavar="N", type=positive_int, default=4, help="projects at a time (default 4)")
+    b.add_argument("--facts-dir", metavar="DIR", help="scanner facts <name>.json merged into directory projects")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--scheduler", metavar="URL", help="a Dask scheduler, e.g. tcp://host:8786: its workers analyse")
+    b.set_defaults(func=cmd_batch)
+
+# %% ../nbs/13_cli.ipynb #f194d9e9
 def cmd_batch(args) -> int:
     "`borg-llm batch`."
     from tqdm import tqdm
@@ -271,13 +265,14 @@ def cmd_batch(args) -> int:
                   scheduler=args.scheduler)
         try: run_sync(b.run(on_result=show))
         except KeyboardInterrupt:
-            err(f"interrupted: {sum(b.counts.values())} finished result(s) kept in {b.out}; run the same command again to resume")
+            err(f"interrupted: {sum(b.counts.values())} finished result(s) kept in {b.out}; "
+                "run the same command again to resume")
             return 130
     print(b.report(), flush=True)
     if b.quota: err(b.quota_message()); return 3
     return 0 if set(b.counts) <= {"ok", "skipped"} else 3
 
-# %% ../nbs/13_cli.ipynb #7f3f0b4c
+# %% ../nbs/13_cli.ipynb #a488262a
 async def _roster_rows(s:Settings, roster) -> list[dict]:
     from borg_llm.client import Panel
     async with Panel(s, roster, cache="off") as p: return await p.check_roster()
@@ -288,6 +283,17 @@ def roster_table(rows:list[dict]) -> str:
     head = f"{'role':<11}{'model':<{w+2}}{'kind':<10}{'mode':<20}status"
     return "\n".join([head] + [f"{r['role']:<11}{r['model']:<{w+2}}{'primary' if r['primary'] else 'fallback':<10}"
                                f"{r['mode']:<20}{'ok' if r['ok'] else r['problem']}" for r in rows])
+
+# %% ../nbs/13_cli.ipynb #518ad6e6
+@subcommand
+def _check_roster_parser(sub):
+    r = sub.add_parser("check-roster", formatter_class=FMT, epilog=env_help(),
+                       help="check the roster against the endpoint",
+                       description="List each role's models and whether the endpoint serves them with the mode "
+                                   "they need.")
+    r.add_argument("--roster", metavar="FILE", help="roster TOML (default prompts/roster.toml)")
+    r.add_argument("--local-model", metavar="NAME", help="with no key: the local model for every role")
+    r.set_defaults(func=cmd_check_roster)
 
 def cmd_check_roster(args) -> int:
     "`borg-llm check-roster`."
@@ -302,11 +308,22 @@ def cmd_check_roster(args) -> int:
     if bad: err(f"warning: fallback model(s) not usable: {', '.join(bad)}")
     return 0
 
-# %% ../nbs/13_cli.ipynb #f1425dcc
+# %% ../nbs/13_cli.ipynb #17f47aa5
 def _size(n:int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB": return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
+
+# %% ../nbs/13_cli.ipynb #ed1f2bb6
+@subcommand
+def _cache_parser(sub):
+    c = sub.add_parser("cache", help="answer cache: info, clear",
+                       description="Inspect or clear the answer cache (BORG_LLM_CACHE_DIR).")
+    csub = c.add_subparsers(dest="action", required=True, metavar="ACTION")
+    csub.add_parser("info", help="entries, size, oldest entry").set_defaults(func=cmd_cache_info)
+    cc = csub.add_parser("clear", help="remove entries")
+    cc.add_argument("--older-than", metavar="DAYS", type=float, help="only entries older than DAYS")
+    cc.set_defaults(func=cmd_cache_clear)
 
 def cmd_cache_info(args) -> int:
     "`borg-llm cache info`."
@@ -319,10 +336,25 @@ def cmd_cache_info(args) -> int:
 def cmd_cache_clear(args) -> int:
     "`borg-llm cache clear`."
     from borg_llm.cache import cache_clear
-    d = settings_from_env().cache_dir
-    n = cache_clear(d, args.older_than)
-    print(f"removed {n} cache entr{'y' if n == 1 else 'ies'} from {d}" + (f" older than {args.older_than:g} days" if args.older_than is not None else ""))
+    d, days = settings_from_env().cache_dir, args.older_than
+    n = cache_clear(d, days)
+    older = "" if days is None else f" older than {days:g} days"
+    print(f"removed {n} cache entr{'y' if n == 1 else 'ies'} from {d}{older}")
     return 0
+
+# %% ../nbs/13_cli.ipynb #e68deca4
+@subcommand
+def _local_parsers(sub):
+    sl = sub.add_parser("serve-local", help="serve a local model on 127.0.0.1",
+                        description="Serve a local model until Ctrl-C; analyses reuse it. Prints the base URL.")
+    sl.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    sl.add_argument("--model", metavar="NAME",
+                    help="catalogue name (default: BORG_LLM_LOCAL_MODEL, else the default model)")
+    sl.set_defaults(func=cmd_serve_local)
+    ms = sub.add_parser("models", help="the local models: installed, verified, seconds per analysis",
+                        description="List the local model catalogue with what is installed here.")
+    ms.add_argument("--verify", action="store_true", help="assemble and verify every installed model now")
+    ms.set_defaults(func=cmd_models)
 
 def cmd_serve_local(args) -> int:
     "`borg-llm serve-local`."
@@ -330,32 +362,7 @@ def cmd_serve_local(args) -> int:
     serve_local(port=args.port, model=args.model or settings_from_env().local_model or DEFAULT_MODEL)
     return 0
 
-def cmd_stand_in(args) -> int:
-    "`borg-llm stand-in`."
-    from fastcore.script import CliError
-    from borg_llm.testing.server import main as stand_in
-    try: stand_in(port=args.port, latency=args.latency, rate=args.rate, daily=args.daily, faults=args.faults, seed=args.seed)
-    except CliError as e: raise ConfigError(str(e).removeprefix("stand-in: ")) from None
-    return 0
-
-def cmd_fault_matrix(args) -> int:
-    "`borg-llm fault-matrix`: exit 1 if a cell misses its expected outcome."
-    from borg_llm.testing.faults import print_fault_matrix
-    return print_fault_matrix(out=args.out, timeout=args.timeout)
-
-def cmd_key(args) -> int:
-    "`borg-llm key`."
-    import openai
-    from borg_llm.client import describe
-    from borg_llm.config import api_key_for
-    from borg_llm.key import key_info, key_line
-    s = settings_from_env()
-    api_key_for(s)  # no key for OpenRouter: the one-line ConfigError
-    try: print(key_line(key_info(s)))
-    except openai.APIError as e: err(f"cannot read {s.base_url}/key: {describe(e)}"); return 1
-    return 0
-
-# %% ../nbs/13_cli.ipynb #1fbaabd1
+# %% ../nbs/13_cli.ipynb #3de8cb8a
 def models_table() -> str:
     "The local catalogue with installed status and measured seconds per analysis."
     from borg_llm.local import BENCH_CMD, DEFAULT_MODEL, MODELS, status
@@ -381,17 +388,58 @@ def cmd_models(args) -> int:
     print(models_table(), flush=True)
     return 0
 
-# %% ../nbs/13_cli.ipynb #8429fa01
-def main(argv:list[str]|None=None, # arguments without the program name; None: `sys.argv[1:]`
-        ) -> int:
-    "The `borg-llm` command; returns the exit status."
-    from borg_llm.local import LocalServerError, LocalUnavailable
-    try: args = parser().parse_args(argv)
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
-    try: return args.func(args)
-    except (ConfigError, FactsError, LocalUnavailable) as e: err(str(e).strip().splitlines()[0]); return 2
-    except LocalServerError as e: err(str(e).strip().splitlines()[0]); return 1
-    except KeyboardInterrupt: err("interrupted"); return 130
+# %% ../nbs/13_cli.ipynb #844a22a3
+@subcommand
+def _dev_parsers(sub):
+    si = sub.add_parser("stand-in", help="serve the OpenRouter stand-in on 127.0.0.1",
+                        description="Serve the local OpenRouter stand-in until killed. Prints the base URL.")
+    si.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    si.add_argument("--latency", metavar="S", type=float, default=0.0, help="seconds every chat completion takes")
+    si.add_argument("--rate", metavar="N/WINDOW", help="sliding-window rate limit, e.g. 60/60")
+    si.add_argument("--daily", metavar="N", type=int, help="accepted requests per UTC day")
+    si.add_argument("--faults", metavar="JSON", help='fault rules, e.g. \'[{"kind": "502", "times": 1}]\'')
+    si.add_argument("--seed", type=int, default=0, help="seed of the fault RNG")
+    si.set_defaults(func=cmd_stand_in)
+    fm = sub.add_parser("fault-matrix", help="run the fault matrix against the stand-in and print it",
+                        description="Inject every fault kind in every position; print expected and observed outcomes.")
+    fm.add_argument("--out", metavar="FILE", help="also write the table, with a header, to FILE")
+    fm.add_argument("--timeout", metavar="S", type=float, default=0.5, help="seconds per HTTP request (default 0.5)")
+    fm.set_defaults(func=cmd_fault_matrix)
 
-# %% ../nbs/13_cli.ipynb #ea15793b
+# %% ../nbs/13_cli.ipynb #279da644
+def cmd_stand_in(args) -> int:
+    "`borg-llm stand-in`."
+    from fastcore.script import CliError
+    from borg_llm.testing.server import main as stand_in
+    try: stand_in(port=args.port, latency=args.latency, rate=args.rate, daily=args.daily, faults=args.faults,
+                  seed=args.seed)
+    except CliError as e: raise ConfigError(str(e).removeprefix("stand-in: ")) from None
+    return 0
+
+def cmd_fault_matrix(args) -> int:
+    "`borg-llm fault-matrix`: exit 1 if a cell misses its expected outcome."
+    from borg_llm.testing.faults import print_fault_matrix
+    return print_fault_matrix(out=args.out, timeout=args.timeout)
+
+# %% ../nbs/13_cli.ipynb #828413d6
+@subcommand
+def _key_parser(sub):
+    k = sub.add_parser("key", help="what the key has left (credit, requests today)",
+                       description="Read the endpoint's GET /key: credit limit and usage; "
+                                   "the key itself is never printed.")
+    k.set_defaults(func=cmd_key)
+
+def cmd_key(args) -> int:
+    "`borg-llm key`."
+    import openai
+    from borg_llm.client import describe
+    from borg_llm.config import api_key_for
+    from borg_llm.key import key_info, key_line
+    s = settings_from_env()
+    api_key_for(s)  # no key for OpenRouter: the one-line ConfigError
+    try: print(key_line(key_info(s)))
+    except openai.APIError as e: err(f"cannot read {s.base_url}/key: {describe(e)}"); return 1
+    return 0
+
+# %% ../nbs/13_cli.ipynb #3d87dbd6
 if __name__ == "__main__" and not hasattr(sys.modules["__main__"], "get_ipython"): sys.exit(main())

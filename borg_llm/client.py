@@ -5,31 +5,32 @@ endpoints need on top: errors inside a 200, fallbacks, a circuit breaker, exact 
 
 # %% ../nbs/08_client.ipynb #913092de
 from __future__ import annotations
-import contextvars, functools, json, logging, re, time
+import functools, itertools, json, logging, re, time
+from collections.abc import Callable
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import httpx2, instructor, openai
-import openai.resources.chat # the SDK imports its resources lazily on first use (~0.5 s): pay it at import, not in the first call
+import openai.resources.chat # the SDK imports its resources lazily on first use (~0.5 s): pay it at import
 import instructor.v2.providers.openrouter # likewise instructor's OpenRouter handlers (~75 ms)
 from instructor import Mode, Provider
 from instructor.core.exceptions import InstructorRetryException, IncompleteOutputException
+from instructor.core.hooks import Hooks
 from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from fastcore.basics import patch
 from .config import Settings, Roster, RoleSpec, api_key_for, load_roster, default_roster_path, check_role
-from .ratelimit import RateLimiter, limiter_for
+from .ratelimit import RateLimiter, RateStorageError, limiter_for
 from .cache import AnswerCache, cache_key
 from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
-__all__ = ['CHARS_PER_TOKEN', 'make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'strip_think', 'unfence',
-           'check_completion', 'quota_error', 'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel',
-           'lenient_json', 'grammar_schema', 'answer_chars', 'grammar_bounds']
+__all__ = ['CHARS_PER_TOKEN', 'make_openai', 'Call', 'ProviderError', 'QuotaExhausted', 'check_completion', 'strip_think',
+           'unfence', 'quota_error', 'describe', 'root_cause', 'Breaker', 'quiet_instructor', 'Panel', 'lenient_json',
+           'grammar_schema', 'answer_chars', 'grammar_bounds']
 
 # %% ../nbs/08_client.ipynb #00b1a1f1
-_current: contextvars.ContextVar[Call|None] = contextvars.ContextVar("borg_llm_call", default=None)
-
 @functools.cache
 def _ssl_context():
     "One TLS context per process: building it reads the CA bundle (~35 ms), too slow to repeat per panel."
@@ -43,13 +44,12 @@ class _Gated(DefaultAsyncHttpxClient):
         if self.limiter is None or request.method != "POST": return await super().send(request, **kw)
         async with self.limiter.slot(): return await super().send(request, **kw)
 
+# %% ../nbs/08_client.ipynb #2c8e61d0
 def make_openai(s:Settings, # settings: base URL, key, timeout, retries, attribution
                 limiter:RateLimiter|None=None, # gate for every request; None: no limit
                ) -> AsyncOpenAI:
     "An `AsyncOpenAI` client for `s` whose requests all pass through `limiter`."
-    async def count(request:httpx2.Request):
-        if request.method == "POST" and (c := _current.get()) is not None: c.http_requests += 1
-    http = _Gated(limiter, event_hooks={"request": [count]}, verify=_ssl_context(), timeout=httpx2.Timeout(s.timeout, connect=5.0),
+    http = _Gated(limiter, verify=_ssl_context(), timeout=httpx2.Timeout(s.timeout, connect=5.0),
                   limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200))
     headers = {"HTTP-Referer": s.app_url, "X-OpenRouter-Title": s.app_title, "X-Title": s.app_title}
     return AsyncOpenAI(api_key=api_key_for(s), base_url=s.base_url, timeout=s.timeout, max_retries=s.max_retries,
@@ -68,7 +68,7 @@ class Call:
     answer: dict|None = None
     cache_hit: bool = False
     attempts: int = 0 # completions requested by our code (first asks, re-asks, fallbacks)
-    reasks: int = 0 # re-asks after validation failures
+    reasks: int = 0 # completions after a model's first: re-asks after invalid answers, a cut answer asked again
     http_requests: int = 0 # HTTP requests sent, SDK retries included
     fallbacks_tried: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
@@ -86,7 +86,8 @@ class Call:
 
 # %% ../nbs/08_client.ipynb #247b3bb6
 class ProviderError(Exception):
-    "A failure the provider reported inside an HTTP 200 reply."
+    "A failure the provider reported inside an HTTP 200 reply; `completion` is that reply."
+    def __init__(self, msg:str, completion=None): super().__init__(msg); self.completion = completion
 
 class QuotaExhausted(Exception):
     "A credit or daily quota ran out: retrying now cannot help."
@@ -94,6 +95,22 @@ class QuotaExhausted(Exception):
         super().__init__(f"{what}" + (f"; resets at {resets_at}" if resets_at else ""))
         self.what,self.resets_at = what,resets_at
 
+# %% ../nbs/08_client.ipynb #5d2e8f61
+def check_completion(r) -> None:
+    "Raise `ProviderError` for an error that arrived inside a 200."
+    extra = getattr(r, "model_extra", None) or {}
+    if extra.get("error"): raise ProviderError(f"provider error: {_err_text(extra['error'])}", r)
+    choices = getattr(r, "choices", None)
+    if not choices: raise ProviderError("provider returned no choices", r)
+    ch = choices[0]
+    if ch.finish_reason == "error":
+        raise ProviderError(f"provider error: {_err_text((ch.model_extra or {}).get('error'))}", r)
+
+def _err_text(e) -> str:
+    if isinstance(e, dict): return f"{e.get('code', '')} {e.get('message', '')}".strip()
+    return str(e or "unknown")
+
+# %% ../nbs/08_client.ipynb #7c3f05d8
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S) # no library strips reasoning tags; one regex does
 
 def strip_think(text:str|None) -> str|None:
@@ -108,19 +125,25 @@ def unfence(text:str|None) -> str|None:
     m = _FENCED.search(text)
     return m.group(1).strip() if m else text
 
-def check_completion(r) -> None:
-    "Raise `ProviderError` for an error that arrived inside a 200."
-    extra = getattr(r, "model_extra", None) or {}
-    if extra.get("error"): raise ProviderError(f"provider error: {_err_text(extra['error'])}")
-    choices = getattr(r, "choices", None)
-    if not choices: raise ProviderError("provider returned no choices")
-    ch = choices[0]
-    if ch.finish_reason == "error":
-        raise ProviderError(f"provider error: {_err_text((ch.model_extra or {}).get('error'))}")
+# %% ../nbs/08_client.ipynb #e95e9214
+def _add_usage(c:Call, u) -> None:
+    if u is None: return
+    c.prompt_tokens += getattr(u, "prompt_tokens", 0) or 0
+    c.completion_tokens += getattr(u, "completion_tokens", 0) or 0
+    c.cost_usd += float((getattr(u, "model_extra", None) or {}).get("cost") or 0)
 
-def _err_text(e) -> str:
-    if isinstance(e, dict): return f"{e.get('code', '')} {e.get('message', '')}".strip()
-    return str(e or "unknown")
+@patch
+def hooks(self:Call) -> Hooks:
+    "instructor hooks that keep this call's accounts while one model is asked (a fresh set per model)."
+    h, n = Hooks(), itertools.count()
+    def kwargs(**kw):
+        self.attempts += 1
+        if next(n): self.reasks += 1
+    def response(r): _add_usage(self, r.usage); self.model_answered = r.model
+    def error(e, **kw):
+        if isinstance(e, ProviderError) and e.completion is not None: _add_usage(self, e.completion.usage)
+    h.on("completion:kwargs", kwargs); h.on("completion:response", response); h.on("completion:error", error)
+    return h
 
 # %% ../nbs/08_client.ipynb #b0e142e4
 def _retry_after(e:openai.APIStatusError) -> float|None:
@@ -140,6 +163,7 @@ def quota_error(e:BaseException) -> QuotaExhausted|None:
             return QuotaExhausted("daily request quota exhausted (HTTP 429)", when)
     return None
 
+# %% ../nbs/08_client.ipynb #3f6c8b20
 def describe(e:BaseException) -> str:
     "One line naming an error, never the key."
     if isinstance(e, openai.APIStatusError):
@@ -148,8 +172,10 @@ def describe(e:BaseException) -> str:
         return f"HTTP {e.status_code}: {msg}"[:300]
     if isinstance(e, openai.APITimeoutError): return "timeout"
     if isinstance(e, openai.APIConnectionError): return f"connection error: {e.__cause__ or e}"[:300]
-    if isinstance(e, ValidationError): return f"invalid answer: {e.error_count()} validation error(s), first: " \
-                                               f"{'.'.join(map(str, e.errors()[0]['loc']))}: {e.errors()[0]['msg']}"[:300]
+    if isinstance(e, ValidationError):
+        first = e.errors()[0]
+        return f"invalid answer: {e.error_count()} validation error(s), first: " \
+               f"{'.'.join(map(str, first['loc']))}: {first['msg']}"[:300]
     return f"{type(e).__name__}: {e}"[:300]
 
 def root_cause(e:BaseException) -> BaseException:
@@ -176,10 +202,11 @@ class Breaker:
 _MODES = dict(tools=Mode.TOOLS, json_schema=Mode.JSON_SCHEMA, md_json=Mode.MD_JSON, json_object_schema=Mode.MD_JSON)
 
 def quiet_instructor():
-    "instructor logs every failed attempt at ERROR; the `Call` records them, so keep its logger quiet unless configured."
+    "Keep instructor's logger quiet unless it was configured."
     lg = logging.getLogger("instructor")
     if lg.level == logging.NOTSET: lg.setLevel(logging.CRITICAL)
 
+# %% ../nbs/08_client.ipynb #0d9e4c7a
 class Panel:
     "The shared machinery for model calls: client, limiter, cache, breaker, log."
     def __init__(self, settings:Settings|None=None, # None: from the environment
@@ -188,7 +215,8 @@ class Panel:
                  log_path:Path|str|None=None, # call log (JSON lines); None: `calls.jsonl` in the cache folder
                  log_prompts:bool=False, # also log the rendered messages
                  breaker:Breaker|None=None, # None: a fresh one (3 failures, 120 s cool-down)
-                 limiter:RateLimiter|None=None): # None: the process-wide limiter for the settings
+                 limiter:RateLimiter|None=None, # None: the process-wide limiter for the settings
+                 on_response:Callable[[Call, ChatCompletion], None]|None=None): # told of each reply parsed
         self.settings = s = settings or Settings()
         self.roster = roster or load_roster(default_roster_path(s))
         self.limiter = limiter or limiter_for(s)
@@ -196,56 +224,69 @@ class Panel:
         self.cache = AnswerCache(s.cache_dir, cache)
         self.breaker = breaker or Breaker()
         self.log_path = Path(log_path) if log_path else Path(s.cache_dir)/"calls.jsonl"
-        self.log_prompts = log_prompts
-        self._ins: dict[str, instructor.AsyncInstructor] = {}
+        self.log_prompts,self.on_response = log_prompts,on_response
         quiet_instructor()
 
-    async def __aenter__(self): return self
-    async def __aexit__(self, *exc): await self.aclose()
-    async def aclose(self): await self.client.close()
     def __repr__(self): return f"Panel({self.settings.base_url}, {self.limiter}, {self.cache})"
 
-# %% ../nbs/08_client.ipynb #8ad76616
-_plain: contextvars.ContextVar[list|None] = contextvars.ContextVar("borg_llm_plain", default=None)
-
-def lenient_json(text:str|None) -> str|None:
-    "`text` re-serialised if it is JSON with raw control characters in its strings (which pydantic's parser rejects)."
-    if not text: return text
-    try: return json.dumps(json.loads(text, strict=False), ensure_ascii=False) if any(ord(ch) < 32 for ch in text) else text
-    except ValueError: return text
+# %% ../nbs/08_client.ipynb #f2c6a9b1
+@patch
+async def __aenter__(self:Panel): return self
 
 @patch
-def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
-    if mode not in self._ins:
-        m = _MODES[mode]
-        async def create(**kw):
-            if (plain := _plain.get()) is not None: kw["messages"] = plain + kw["messages"][len(plain):]
-            c = _current.get()
-            if c is not None: c.attempts += 1
-            r = await self.client.chat.completions.create(**kw)
-            if c is not None: _add_usage(c, r.usage) # every response counts, a cut or invalid one too
-            check_completion(r)
-            msg = r.choices[0].message
-            msg.content = lenient_json(unfence(strip_think(msg.content)))
-            for tc in msg.tool_calls or []: tc.function.arguments = lenient_json(unfence(tc.function.arguments))
-            if c is not None: c.model_answered = r.model
-            return r
-        self._ins[mode] = instructor.AsyncInstructor(client=self.client, create=instructor.patch(
-            create=create, mode=m, provider=Provider.OPENROUTER), mode=m, provider=Provider.OPENROUTER)
-    return self._ins[mode]
+async def __aexit__(self:Panel, *exc): await self.aclose()
 
-# %% ../nbs/08_client.ipynb #e95e9214
-def _add_usage(c:Call, u) -> None:
-    if u is None: return
-    c.prompt_tokens += getattr(u, "prompt_tokens", 0) or 0
-    c.completion_tokens += getattr(u, "completion_tokens", 0) or 0
-    c.cost_usd += float((getattr(u, "model_extra", None) or {}).get("cost") or 0)
+@patch
+async def aclose(self:Panel):
+    "Close the HTTP connections."
+    await self.client.close()
 
+# %% ../nbs/08_client.ipynb #8ad76616
+def lenient_json(text:str|None) -> str|None:
+    "`text` re-serialised if it is JSON with raw control characters in its strings (which pydantic rejects)."
+    if not text or not any(ord(ch) < 32 for ch in text): return text
+    try: return json.dumps(json.loads(text, strict=False), ensure_ascii=False)
+    except ValueError: return text
+
+def _clean(r:ChatCompletion) -> ChatCompletion:
+    "`r` with its answer text ready for instructor: no `<think>` block, no fence, no raw control characters."
+    msg = r.choices[0].message
+    msg.content = lenient_json(unfence(strip_think(msg.content)))
+    for tc in msg.tool_calls or []: tc.function.arguments = lenient_json(unfence(tc.function.arguments))
+    return r
+
+# %% ../nbs/08_client.ipynb #4d0a6e85
+def _sent(request:httpx2.Request) -> int:
+    "HTTP requests the SDK sent for one completion: the retry count it put on the last one, plus one."
+    return int(request.headers.get("x-stainless-retry-count", 0)) + 1
+
+@patch
+async def _complete(self:Panel, c:Call, # the call whose HTTP requests are counted
+                    plain:list[dict]|None, # grammar mode: the messages to send instead of instructor's
+                    **kw) -> ChatCompletion:
+    "instructor's `create`: the SDK's, its HTTP requests counted in `c`, errors inside a 200 raised, text cleaned."
+    if plain is not None: kw["messages"] = plain + kw["messages"][len(plain):]
+    try: raw = await self.client.chat.completions.with_raw_response.create(**kw)
+    except openai.APIError as e: c.http_requests += _sent(e.request); raise
+    c.http_requests += _sent(raw.http_response.request)
+    check_completion(r := raw.parse())
+    return _clean(r)
+
+# %% ../nbs/08_client.ipynb #7f4b2d96
+@patch
+def _instructor(self:Panel, mode:str, c:Call, plain:list[dict]|None) -> instructor.AsyncInstructor:
+    "instructor over `_complete` for one attempt of `c`."
+    async def create(**kw): return await self._complete(c, plain, **kw)
+    m = _MODES[mode]
+    return instructor.AsyncInstructor(client=self.client, mode=m, provider=Provider.OPENROUTER,
+                                      create=instructor.patch(create=create, mode=m, provider=Provider.OPENROUTER))
+
+# %% ../nbs/08_client.ipynb #6a3e0f58
 def grammar_schema(schema:dict, # a pydantic JSON schema
                    max_chars:int=200, # longest string a grammar allows
                    max_items:int=4, # longest list a grammar allows
                   ) -> dict:
-    "`schema` with non-empty, bounded strings and lists: a grammar-constrained server cannot then answer `\"\"` or ramble."
+    "`schema` with non-empty, bounded strings and lists: a grammar-constrained server cannot answer `\"\"` or ramble."
     if isinstance(schema, list): return [grammar_schema(v, max_chars, max_items) for v in schema]
     if not isinstance(schema, dict): return schema
     out = {k: grammar_schema(v, max_chars, max_items) for k,v in schema.items()}
@@ -254,7 +295,6 @@ def grammar_schema(schema:dict, # a pydantic JSON schema
     if out.get("type") == "integer" and {"minimum", "maximum"} <= out.keys() and out["maximum"] - out["minimum"] <= 100:
         out = {**out, "enum": list(range(out["minimum"], out["maximum"] + 1))} # llama.cpp's grammar ignores min/max
     return out
-
 
 # %% ../nbs/08_client.ipynb #963e077c
 CHARS_PER_TOKEN = 3 # SmolLM2's 52 recorded answers: 2.3-4.2 characters per token, median 3.5
@@ -292,30 +332,10 @@ def _grammar(schema:type[BaseModel], max_tokens:int) -> dict:
     return grammar_schema(js, *grammar_bounds(js, max_tokens))
 
 # %% ../nbs/08_client.ipynb #023e2398
-@patch
-async def _create_whole(self:Panel, spec:RoleSpec, kw:dict) -> BaseModel:
+async def _create_whole(ins:instructor.AsyncInstructor, kw:dict) -> BaseModel:
     "instructor's answer to `kw`; a cut answer is asked once more with twice the `max_tokens`."
-    try: return await self._instructor(spec.mode).create(**kw)
-    except IncompleteOutputException:
-        return await self._instructor(spec.mode).create(**{**kw, "max_tokens": 2 * kw["max_tokens"]})
-
-# %% ../nbs/08_client.ipynb #8859e969
-@patch
-async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
-    kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
-              temperature=spec.temperature, max_tokens=spec.max_tokens)
-    if spec.seed is not None: kw["seed"] = spec.seed
-    rest = [m for m in spec.models if m != model and self.breaker.allow(m)] # an open circuit leaves the routing list too
-    if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
-    grammar = spec.mode == "json_object_schema"
-    if grammar: kw["response_format"] = {"type": "json_object", "schema": _grammar(schema, spec.max_tokens)}
-    before = c.attempts
-    token = _plain.set(list(messages) if grammar else None)
-    try: obj = await self._create_whole(spec, kw)
-    except InstructorRetryException: c.reasks += max(c.attempts - before - 1, 0); raise
-    finally: _plain.reset(token)
-    c.reasks += c.attempts - before - 1
-    return obj.model_dump(mode="json")
+    try: return await ins.create(**kw)
+    except IncompleteOutputException: return await ins.create(**{**kw, "max_tokens": 2 * kw["max_tokens"]})
 
 # %% ../nbs/08_client.ipynb #6534bcba
 from instructor.v2.core.function_calls import response_schema
@@ -325,38 +345,23 @@ def _schema_json(schema:type[BaseModel]) -> dict: return schema.model_json_schem
 
 @functools.cache
 def _response_model(schema:type[BaseModel]) -> type[BaseModel]:
-    "instructor's wrapper class for `schema`, built once: instructor would build it anew for every call (~4.5 ms)."
+    "instructor's wrapper class for `schema`, built once."
     return response_schema(schema)
 
+# %% ../nbs/08_client.ipynb #8859e969
 @patch
-async def ask(self:Panel, role:str, # which role
-              messages:list[dict], # the rendered messages
-              project:str|None=None, # project name, for the call log
-              spec:RoleSpec|None=None, # override the roster's spec for this call
-              store:bool=True, # False: neither read nor write the cache (an aggregation over a failed specialist)
-             ) -> Call:
-    "Ask `role`'s model(s) and return the `Call`, answered or failed; never raises for provider faults."
-    spec = spec or self.roster[check_role(role)]
-    schema = ROLE_SCHEMAS[role]
-    c = Call(role=role, model_asked=spec.model, project=project)
-    token = _current.set(c)
-    t0 = time.monotonic()
-    key = cache_key(spec.model, spec.mode, messages, _schema_json(schema), dict(fallbacks=spec.fallbacks,
-                    route_fallbacks=spec.route_fallbacks, temperature=spec.temperature, max_tokens=spec.max_tokens,
-                    **({"seed": spec.seed} if spec.seed is not None else {})))
-    try:
-        out, c.cache_hit = await self.cache.get(key, lambda: self._ask_models(spec, messages, _response_model(schema), c), store)
-        c.answer, c.model_answered = out["answer"], out["model"]
-        c.status = "ok"
-    except QuotaExhausted as e: c.status, c.error, c.quota = "failed", str(e), dict(what=e.what, resets_at=e.resets_at)
-    except _ModelsFailed as e: c.status, c.error = "failed", str(e)
-    finally:
-        _current.reset(token)
-        c.latency_s = round(time.monotonic() - t0, 4)
-        self._log(c, messages)
-    return c
-
-class _ModelsFailed(Exception): "Every model of a role failed."
+async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
+    "`model`'s validated answer to `messages`, as JSON data; the accounts go to `c`."
+    kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
+              temperature=spec.temperature, max_tokens=spec.max_tokens, hooks=c.hooks())
+    if self.on_response is not None: kw["hooks"].on("completion:response", functools.partial(self.on_response, c))
+    if spec.seed is not None: kw["seed"] = spec.seed
+    rest = [m for m in spec.models if m != model and self.breaker.allow(m)]
+    if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
+    grammar = spec.mode == "json_object_schema"
+    if grammar: kw["response_format"] = {"type": "json_object", "schema": _grammar(schema, spec.max_tokens)}
+    ins = self._instructor(spec.mode, c, list(messages) if grammar else None)
+    return (await _create_whole(ins, kw)).model_dump(mode="json")
 
 # %% ../nbs/08_client.ipynb #0a44d198
 _MODEL_FAULTS = (openai.APIError, ProviderError, InstructorRetryException, IncompleteOutputException,
@@ -365,12 +370,17 @@ _MODEL_FAULTS = (openai.APIError, ProviderError, InstructorRetryException, Incom
 _ANSWER_FAULTS = (ValidationError, json.JSONDecodeError, IncompleteOutputException) # the model answered: not dead
 _ROUTED = (404, 500, 502, 503) # provider failures that OpenRouter's routing list passes on to the next model
 
+class _ModelsFailed(Exception): "Every model of a role failed."
+
 def _routed_out(spec:RoleSpec, e:BaseException) -> bool:
     "Did OpenRouter already try every model of the role's routing list, and all failed?"
-    return spec.route_fallbacks and len(spec.models) > 1 and isinstance(e, openai.APIStatusError) and e.status_code in _ROUTED
+    return spec.route_fallbacks and len(spec.models) > 1 and isinstance(e, openai.APIStatusError) \
+           and e.status_code in _ROUTED
 
+# %% ../nbs/08_client.ipynb #5a1d8e70
 @patch
 async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
+    "The first valid answer of `spec`'s models, as `{'answer', 'model'}`; `_ModelsFailed` if none gives one."
     errors = []
     for model in spec.models:
         if not self.breaker.allow(model):
@@ -379,6 +389,7 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
         try: answer = await self._attempt(spec, model, messages, schema, c)
         except _MODEL_FAULTS as e:
             cause = root_cause(e)
+            if isinstance(cause, RateStorageError): raise cause from None # the shared window is gone: stop
             if (q := quota_error(cause)) is not None: c.model_answered = None; raise q from None
             if not isinstance(cause, _ANSWER_FAULTS): self.breaker.record(model, False)
             errors.append(f"{model}: {describe(cause)}")
@@ -392,12 +403,43 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
 # %% ../nbs/08_client.ipynb #d1572d93
 @patch
 def _log(self:Panel, c:Call, messages:list[dict]):
+    "Append `c` (and `messages` if the panel logs prompts) to the call log."
     rec = dict(time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **c.meta())
     if self.log_prompts: rec["messages"] = messages
     try:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "a") as f: f.write(json.dumps(rec, default=str) + "\n")
     except OSError: pass # the log is a convenience: a read-only folder must not fail the analysis
+
+# %% ../nbs/08_client.ipynb #c8e3f1b7
+def _cache_key(spec:RoleSpec, messages:list[dict], schema:type[BaseModel]) -> str:
+    "The cache key of one role's call."
+    return cache_key(spec.model, spec.mode, messages, _schema_json(schema),
+                     dict(fallbacks=spec.fallbacks, route_fallbacks=spec.route_fallbacks, temperature=spec.temperature,
+                          max_tokens=spec.max_tokens, **({"seed": spec.seed} if spec.seed is not None else {})))
+
+# %% ../nbs/08_client.ipynb #8b5d0e2f
+@patch
+async def ask(self:Panel, role:str, # which role
+              messages:list[dict], # the rendered messages
+              project:str|None=None, # project name, for the call log
+              spec:RoleSpec|None=None, # override the roster's spec for this call
+              store:bool=True, # False: neither read nor write the cache (an aggregation over a failed specialist)
+             ) -> Call:
+    "Ask `role`'s model(s) and return the `Call`, answered or failed; raises only for a lost rate window (or a bug)."
+    spec = spec or self.roster[check_role(role)]
+    schema, c, t0 = ROLE_SCHEMAS[role], Call(role=role, model_asked=spec.model, project=project), time.monotonic()
+    def models(): return self._ask_models(spec, messages, _response_model(schema), c)
+    try:
+        out, c.cache_hit = await self.cache.get(_cache_key(spec, messages, schema), models, store)
+        c.answer, c.model_answered, c.status = out["answer"], out["model"], "ok"
+    except QuotaExhausted as e: c.status, c.error, c.quota = "failed", str(e), dict(what=e.what, resets_at=e.resets_at)
+    except _ModelsFailed as e: c.status, c.error = "failed", str(e)
+    except RateStorageError as e: c.status, c.error = "failed", str(e); raise
+    finally:
+        c.latency_s = round(time.monotonic() - t0, 4)
+        self._log(c, messages)
+    return c
 
 # %% ../nbs/08_client.ipynb #37a85fef
 _NEEDS = dict(tools="tools", json_schema="structured_outputs", md_json=None, json_object_schema="response_format")

@@ -52,8 +52,8 @@ def api_key_for(s:Settings) -> str:
     "The key to send, or a one-line `ConfigError` saying what to set."
     if s.api_key is not None and s.api_key.get_secret_value(): return s.api_key.get_secret_value()
     if not is_openrouter(s): return "sk-local-no-key"
-    raise ConfigError("OPENROUTER_API_KEY is not set: export it, point BORG_LLM_BASE_URL at an OpenAI-compatible server, "
-                      "or use dry_run=True (--dry-run)")
+    raise ConfigError("OPENROUTER_API_KEY is not set: export it, point BORG_LLM_BASE_URL at an OpenAI-compatible "
+                      "server, or use dry_run=True (--dry-run)")
 
 # %% ../nbs/00_config.ipynb #26076c66
 ROLES = ("architect", "deployment", "business", "aggregator")

@@ -5,24 +5,23 @@
 # %% ../nbs/19_evals.ipynb #28a0be59
 from __future__ import annotations
 import json, os, re, sys, tempfile, time, tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 import pandas as pd
-from . import client as _client
-from .config import OPENROUTER_URL, PROJECT_ROOT, ROLES, ConfigError, Settings, load_roster, prompts_dir
-from .client import Panel
+from .config import (OPENROUTER_URL, PROJECT_ROOT, ROLES, ConfigError, Roster, Settings, load_roster,
+                             prompts_dir)
+from .client import Call, Panel
 from .pipeline import analyze_with_llm
 from .prompts import load_template
 from .blocking import run_sync
-from .schemas import ROLE_SCHEMAS
 
 # %% auto #0
 __all__ = ['SAMPLES', 'RECORDINGS', 'LABELS', 'ALL_PROJECTS', 'FOUR', 'GRIDS', 'SCORES', 'SCORE_COLS', 'FILE_RE', 'TECH',
-           'MISSING', 'LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'Grid', 'labelled', 'seeded', 'run_cell', 'ReplayMiss',
-           'record_cmd', 'load_facts', 'arun_grid', 'run_grid', 'reliability', 'stability', 'agreement', 'fact_index',
-           'claims', 'grounded', 'groundedness', 'grounded_share', 'example_answers', 'copied_fields', 'schema_texts',
-           'content', 'load_labels', 'named', 'must_not_hits', 'valid_blocker', 'in_bands', 'words', 'example_words',
-           'copied_words', 'scorecard', 'benchmark', 'report', 'save', 'grid_models', 'record']
+           'MISSING', 'LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'Grid', 'labelled', 'seeded', 'replay_latency', 'run_cell',
+           'ReplayMiss', 'record_cmd', 'load_facts', 'arun_grid', 'run_grid', 'reliability', 'stability', 'agreement',
+           'claims', 'example_answers', 'copied_fields', 'load_labels', 'named', 'must_not_hits', 'valid_blocker',
+           'in_bands', 'words', 'example_words', 'copied_words', 'scorecard', 'benchmark', 'grid_models', 'record']
 
 # %% ../nbs/19_evals.ipynb #13dd23fe
 SAMPLES = PROJECT_ROOT/"data"/"samples"
@@ -58,7 +57,8 @@ _QWEN = dict(roster="roster.local.qwen2.5-coder-0.5b.toml", recordings="local-mo
 GRIDS = {
     "prompts": Grid("prompts", variants={"seed prompts": {r: r for r in ROLES},
                                          "rubric, two examples": {r: f"{r}-rubric" for r in ROLES},
-                                         "rubric, zero-shot": {}},
+                                         "rubric, zero-shot": {},
+                                         "rubric, zero-shot, v2 architect": {"architect": "architect-rubric-zeroshot-v2"}},
                     models={"qwen2.5-coder-0.5b": {}, "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}},
                     projects=FOUR, **_QWEN),
     "models": Grid("models", variants={"rubric, zero-shot": {}},
@@ -69,18 +69,17 @@ GRIDS = {
 }
 
 # %% ../nbs/19_evals.ipynb #4b31ee35
-def seeded(panel:Panel, seed:int|None) -> dict:
-    "Make `panel`'s requests carry `seed`; returns role → recorded upstream latency, filled as calls are made."
-    comp, lat = panel.client.chat.completions, {}
-    orig = comp.create
-    async def create(*args, **kw):
-        if seed is not None: kw["seed"] = seed # the repeat's seed wins over a roster's
-        r = await orig(*args, **kw)
-        c, rep = _client._current.get(), (getattr(r, "model_extra", None) or {}).get("borg_replay") or {}
-        if c is not None and "latency_s" in rep: lat[c.role] = round(lat.get(c.role, 0) + rep["latency_s"], 2)
-        return r
-    comp.create = create
-    return lat
+def seeded(roster:Roster, seed:int|None) -> Roster:
+    "`roster` with every role asked with `seed`; unchanged if `seed` is None."
+    if seed is None: return roster
+    return roster.model_copy(update={r: roster[r].model_copy(update=dict(seed=seed)) for r in ROLES})
+
+def replay_latency(lat:dict) -> Callable:
+    "An `on_response` callback that adds each reply's recorded upstream latency to `lat[role]`."
+    def add(c:Call, r):
+        rep = (getattr(r, "model_extra", None) or {}).get("borg_replay") or {}
+        if "latency_s" in rep: lat[c.role] = round(lat.get(c.role, 0) + rep["latency_s"], 2)
+    return add
 
 # %% ../nbs/19_evals.ipynb #a91016bf
 SCORES = {"business": ("market_viability",), "aggregator": ("vibecodibility_score", "borg_tools_fit")}
@@ -122,8 +121,8 @@ async def run_cell(facts:dict, # one project's facts
                    coords:dict, # grid coordinates copied into each row
                   ) -> list[dict]:
     "Analyse one project once, cache off; one row per role."
-    async with Panel(settings, roster, cache="off") as panel:
-        lat = seeded(panel, seed)
+    lat = {}
+    async with Panel(settings, seeded(roster, seed), cache="off", on_response=replay_latency(lat)) as panel:
         a = await analyze_with_llm(facts, panel=panel, prompts=prompts or None)
     return _rows(a, coords, lat)
 
@@ -268,17 +267,6 @@ def _strings(o):
     elif isinstance(o, (list, tuple)):
         for v in o: yield from _strings(v)
 
-def fact_index(facts:dict) -> dict:
-    "File names, lower-case text and missing kinds (docker, ci, tests, ...) from a project's facts."
-    kf = facts.get("key_files") or {}
-    files = set()
-    for s in _strings([facts.get("tree"), kf, facts.get("deployment_analysis"), facts.get("code_analysis")]):
-        s = re.sub(r"\s*\(\d+ files?\)$", "", s.strip()).rstrip("/")
-        if s: files |= {s, s.rsplit("/", 1)[-1]}
-    text = " ".join(_strings({k: v for k, v in facts.items() if k not in ("skipped",)})).lower()
-    missing = {k for k in ("docker", "ci", "tests", "docs", "license", "readme") if not kf.get(k)}
-    return dict(files=files, text=text, missing=missing)
-
 # %% ../nbs/19_evals.ipynb #7f80ba35
 def claims(answer:dict|str|None) -> list[tuple[str, str]]:
     "Concrete claims in an answer: (kind, value) with kind in file | tech | missing."
@@ -291,33 +279,6 @@ def claims(answer:dict|str|None) -> list[tuple[str, str]]:
     low = text.lower()
     out += [("tech", t) for t in TECH if re.search(rf"(?<![\w.-]){re.escape(t)}(?![\w-]|\.\w)", low)]
     return list(dict.fromkeys(out + missing))
-
-def grounded(claim:tuple[str, str], idx:dict) -> bool:
-    "Do the facts (a `fact_index`) support `claim`?"
-    kind, v = claim
-    if kind == "file": return v in idx["files"] or v.rsplit("/", 1)[-1] in idx["files"]
-    if kind == "tech":
-        return (v if v != "golang" else " go ") in f" {idx['text']} " or (v == "k8s" and "kubernetes" in idx["text"])
-    return v in idx["missing"]
-
-# %% ../nbs/19_evals.ipynb #e6f8d1a2
-def groundedness(df:pd.DataFrame, # rows from `run_grid`
-                 facts:dict[str, dict]|None=None, # project → facts; None: load data/samples/PROJECT.json
-                ) -> pd.DataFrame:
-    "`df` with `claims`, `grounded` and `ungrounded` (a list like ['file:Cargo.toml']) per row."
-    facts = facts or {p: load_facts(p) for p in df.project.unique()}
-    idx = {p: fact_index(f) for p, f in facts.items()}
-    cs = [claims(a) for a in df.answer]
-    ok = [[grounded(c, idx[p]) for c in cl] for cl, p in zip(cs, df.project)]
-    return df.assign(claims=[len(c) for c in cs], grounded=[sum(o) for o in ok],
-                     ungrounded=[[f"{k}:{v}" for (k, v), g in zip(cl, o) if not g] for cl, o in zip(cs, ok)])
-
-def grounded_share(df:pd.DataFrame, by:str="variant", facts:dict|None=None) -> pd.DataFrame:
-    "Per `by`: claims, grounded share, and the ungrounded claims with their counts."
-    g = groundedness(df, facts) if "claims" not in df else df
-    def top(s): return ", ".join(f"{k} ×{v}" for k, v in pd.Series([u for l in s for u in l]).value_counts().items())
-    r = g.groupby(by).agg(claims=("claims", "sum"), grounded=("grounded", "sum"), ungrounded=("ungrounded", top))
-    return r.assign(grounded_share=(r.grounded / r.claims).round(3))[["claims", "grounded_share", "ungrounded"]]
 
 # %% ../nbs/19_evals.ipynb #a35dd06b
 def _example_answer(e:dict) -> dict:
@@ -341,26 +302,6 @@ def copied_fields(answer:dict|str|None, examples:list[dict]) -> list[str]:
                any(t in s for t in texts for s in _strings(v)):
                 out.append(k); break
     return out
-
-# %% ../nbs/19_evals.ipynb #7d8d6618
-def schema_texts(role:str) -> list[dict]:
-    "The field descriptions of `role`'s schema, as one pseudo-example (a model can copy those too)."
-    props = ROLE_SCHEMAS[role].model_json_schema().get("properties", {})
-    return [{k: p["description"] for k, p in props.items() if p.get("description")}]
-
-def content(df:pd.DataFrame, by:str="variant", directory:Path|None=None) -> pd.DataFrame:
-    "Per `by`: shares of answers naming the project, with an empty field, copying a worked example or the schema."
-    exs = {}
-    def copies(r):
-        if r.prompt is None: return False
-        if r.prompt not in exs: exs[r.prompt] = example_answers(r.prompt, directory)
-        return bool(copied_fields(r.answer, exs[r.prompt]))
-    ok = df[df.answer.notna()]
-    d = ok.assign(names_project=[p.lower() in a.lower() for p, a in zip(ok.project, ok.answer)],
-                  empty_field=[any(not str(s).strip() for s in json.loads(a).values()) for a in ok.answer],
-                  copies_example=ok.apply(copies, axis=1),
-                  copies_schema=[bool(copied_fields(a, schema_texts(r))) for a, r in zip(ok.answer, ok.role)])
-    return d.groupby(by)[["names_project", "empty_field", "copies_example", "copies_schema"]].mean().round(3)
 
 # %% ../nbs/19_evals.ipynb #523178af
 LABEL_KEYS = dict(kind=str, purpose=list, stack=list, present=list, missing=list, must_not=list, blockers=list,
@@ -530,29 +471,6 @@ def benchmark(df:pd.DataFrame, # rows from `run_grid`
                           in_bands=g.in_bands.apply(mean)))
     t["score_spread"] = stability(df, by).mean(axis=1)
     return t.astype(float).round(3).assign(analyses=t.analyses)
-
-# %% ../nbs/19_evals.ipynb #c958d7ee
-def report(df:pd.DataFrame, by:str="variant", facts:dict|None=None) -> pd.DataFrame:
-    "Reliability, stability, groundedness and content per `by`, in one table."
-    g = grounded_share(df, by, facts)
-    return pd.concat([reliability(df, by), stability(df, by), g[["claims", "grounded_share"]], content(df, by)], axis=1)
-
-def save(df:pd.DataFrame, # rows from `run_grid`
-         name:str, # file stem
-         by:str="variant", # the axis compared
-         out:Path=PROJECT_ROOT/"data"/"evals", # folder
-         facts:dict|None=None, # project → facts; None: the samples
-        ) -> dict:
-    "Write `out/NAME.csv` (rows) and `out/NAME.json` (summary per `by`); returns the summary."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    g = groundedness(df, facts)
-    g.assign(ungrounded=g.ungrounded.map(" ".join)).to_csv(out/f"{name}.csv", index=False)
-    summ = dict(grid=name, by=by, models=sorted(set(df.model_id.dropna())),
-                prompts=sorted({f"{p}@{s}" for p, s in zip(df.prompt, df.prompt_sha) if p}),
-                summary=json.loads(report(g, by, facts).to_json(orient="index")),
-                ungrounded=json.loads(grounded_share(g, by).ungrounded.to_json()))
-    (out/f"{name}.json").write_text(json.dumps(summ, indent=1, sort_keys=True) + "\n")
-    return summ
 
 # %% ../nbs/19_evals.ipynb #0b1ffbb8
 def grid_models(grid:Grid, directory:Path|None=None) -> list[str]:

@@ -55,7 +55,8 @@ def _detect_secrets():
 
 # %% ../nbs/04_facts.ipynb #03634179
 _ENTROPY = {"Base64 High Entropy String", "Hex High Entropy String"}
-_NOT_VALUES = {"true", "false", "yes", "no", "on", "off", "null", "none", "str", "string", "int", "bool", "bytes", "secretstr"}
+_NOT_VALUES = {"true", "false", "yes", "no", "on", "off", "null", "none", "str", "string", "int", "bool", "bytes",
+               "secretstr"}
 _KEYWORDS = KeywordDetector()
 
 def _keyword_supplement(line:str):
@@ -213,7 +214,8 @@ def run(self:_Walk):
         d, rel, chain = stack.pop()
         try: entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError: self.skipped["unreadable"] += 1; continue
-        if any(e.name == ".gitignore" for e in entries) and (spec := _gitignore(d)) is not None: chain = chain + [(rel, spec)]
+        if any(e.name == ".gitignore" for e in entries) and (spec := _gitignore(d)) is not None:
+            chain = chain + [(rel, spec)]
         subdirs = []
         for e in entries:
             if self.stop(): break
@@ -345,10 +347,13 @@ _KEY_SPECS = {k: GitIgnoreSpec.from_lines(v) for k, v in KEY_PATTERNS.items()}
 # %% ../nbs/04_facts.ipynb #9833c93f
 _LICENSES = [("Apache-2.0", r"Apache License.{0,80}Version 2\.0"), ("AGPL-3.0", r"GNU AFFERO GENERAL PUBLIC LICENSE"),
              ("LGPL-3.0", r"GNU LESSER GENERAL PUBLIC LICENSE.{0,80}Version 3"),
-             ("LGPL-2.1", r"GNU LESSER GENERAL PUBLIC LICENSE.{0,80}Version 2\.1"), ("GPL-3.0", r"GNU GENERAL PUBLIC LICENSE.{0,80}Version 3"),
-             ("GPL-2.0", r"GNU GENERAL PUBLIC LICENSE.{0,80}Version 2"), ("MPL-2.0", r"Mozilla Public License.{0,40}2\.0"),
+             ("LGPL-2.1", r"GNU LESSER GENERAL PUBLIC LICENSE.{0,80}Version 2\.1"),
+             ("GPL-3.0", r"GNU GENERAL PUBLIC LICENSE.{0,80}Version 3"),
+             ("GPL-2.0", r"GNU GENERAL PUBLIC LICENSE.{0,80}Version 2"),
+             ("MPL-2.0", r"Mozilla Public License.{0,40}2\.0"),
              ("MIT", r"Permission is hereby granted, free of charge"), ("BSD-3-Clause", r"Neither the name"),
-             ("BSD-2-Clause", r"Redistribution and use in source and binary forms"), ("ISC", r"Permission to use, copy, modify, and/or distribute"),
+             ("BSD-2-Clause", r"Redistribution and use in source and binary forms"),
+             ("ISC", r"Permission to use, copy, modify, and/or distribute"),
              ("Unlicense", r"This is free and unencumbered software")]
 
 def _license_kind(text:str) -> str|None:
@@ -418,7 +423,8 @@ def _pom(text:str) -> list[str]:
     "groupId:artifactId of a pom.xml's dependencies (expat refuses entity bombs since Python 3.7.1)."
     tag = lambda e: e.tag.rsplit("}", 1)[-1]  # drop the XML namespace
     field = lambda e, name: next(((c.text or "").strip() for c in e if tag(c) == name), "")
-    return [f"{field(e, 'groupId')}:{field(e, 'artifactId')}".strip(":") for e in ET.fromstring(text).iter() if tag(e) == "dependency"]
+    return [f"{field(e, 'groupId')}:{field(e, 'artifactId')}".strip(":") for e in ET.fromstring(text).iter()
+            if tag(e) == "dependency"]
 
 # %% ../nbs/04_facts.ipynb #66f252bc
 def _setup_cfg(text:str) -> list[str]:
@@ -552,7 +558,8 @@ def _key_files(w:_Walk) -> tuple[dict, int]:
     "The key_files dict and the number of secrets redacted from the manifests read."
     rels = [r for r, _, _ in w.files]
     top = {r: p for r, p, _ in w.files if "/" not in r}
-    readme = sorted((r for r in top if r.lower().startswith("readme")), key=lambda r: (not r.lower().endswith(".md"), r))
+    readme = sorted((r for r in top if r.lower().startswith("readme")),
+                    key=lambda r: (not r.lower().endswith(".md"), r))
     lic = next((r for r in sorted(top) if r.lower().startswith(("license", "licence", "copying"))), None)
     try: kind = _license_kind(_text(top[lic], 8192)) if lic else None
     except OSError: kind = None
@@ -893,7 +900,8 @@ def collect_facts(path:str|Path, # the project's directory
     w = _Walk(root, max_files, time.monotonic() + time_budget).run()
     if not w.files and w.truncated: raise FactsError(f"{path}: no files read within the {time_budget} s time budget")
     if not w.files:
-        raise FactsError(f"{path}: no files to describe ({sum(w.skipped.values())} skipped: secret, ignored or unreadable)")
+        n = sum(w.skipped.values())
+        raise FactsError(f"{path}: no files to describe ({n} skipped: secret, ignored or unreadable)")
     languages = _languages(w, max_file_bytes, read_bytes)
     key_files, redactions = _key_files(w)
     excerpt = ""
@@ -902,7 +910,8 @@ def collect_facts(path:str|Path, # the project's directory
         except OSError: w.skipped["unreadable"] += 1
     more, k = _more_facts(root, w, languages, key_files, readme_chars, git_timeout)
     return dict(name=os.path.basename(root.rstrip(os.sep)), path=root, languages=languages,
-                file_count=len(w.files), total_bytes=sum(s for _, _, s in w.files), tree=_tree([r for r, _, _ in w.files]),
+                file_count=len(w.files), total_bytes=sum(s for _, _, s in w.files),
+                tree=_tree([r for r, _, _ in w.files]),
                 key_files=key_files, readme_excerpt=excerpt, redactions=redactions + k, skipped=w.skipped,
                 truncated=w.truncated, **more)
 
@@ -912,8 +921,10 @@ def load_scanner_facts(file:str|Path, # a JSON file holding one object
     "The scanner's facts from a JSON file, or a one-line FactsError naming the file."
     try: data = json.loads(Path(file).read_text(encoding="utf-8"))
     except FileNotFoundError: raise FactsError(f"{file}: no such facts file") from None
-    except (OSError, UnicodeDecodeError) as e: raise FactsError(f"{file}: cannot read facts file ({e.__class__.__name__})") from None
-    except json.JSONDecodeError as e: raise FactsError(f"{file}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise FactsError(f"{file}: cannot read facts file ({e.__class__.__name__})") from None
+    except json.JSONDecodeError as e:
+        raise FactsError(f"{file}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
     if not isinstance(data, dict): raise FactsError(f"{file}: expected a JSON object, got {type(data).__name__}")
     return data
 

@@ -5,9 +5,10 @@
 # %% ../nbs/14_local.ipynb #0eb34b45
 from __future__ import annotations
 import asyncio, atexit, ctypes, hashlib, importlib.metadata, importlib.util, json, os, signal, socket, subprocess, sys
-import tempfile, time, urllib.request
+import contextlib, tempfile, threading, time, urllib.request
 from pathlib import Path
-import psutil
+import aiohttp, psutil
+from aiohttp import web
 from fastcore.basics import patch, store_attr
 from filelock import FileLock
 from platformdirs import user_cache_path
@@ -18,7 +19,7 @@ __all__ = ['BENCH_CMD', 'MODELS', 'DEFAULT_MODEL', 'LOCAL_MODEL', 'Part', 'Local
            'get_model', 'part_paths', 'installed', 'local_available', 'ModelChecksumError', 'models_dir', 'sha256_file',
            'digest', 'assemble', 'model_file', 'status', 'served_models', 'free_port', 'default_state_dir',
            'LocalServerError', 'LocalServer', 'read_state', 'clear_state', 'healthy', 'ensure_server', 'release',
-           'local_server', 'serve_local', 'Router', 'local_servers']
+           'local_server', 'serve_local', 'LoopServer', 'Router', 'local_servers']
 
 # %% ../nbs/14_local.ipynb #522494bf
 class Part(BaseModel):
@@ -438,7 +439,6 @@ class local_server:
         self.srv, self._prev = None, None
 
     def __enter__(self) -> str:
-        import threading
         if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             self._prev = signal.signal(signal.SIGTERM, _sigterm_to_exit)
         self.base_url, self.srv = _ensure(self.d, self.model, **self.kwargs)
@@ -482,65 +482,110 @@ def serve_local(port:int=0, # TCP port on 127.0.0.1; a free one if 0
     print(srv.base_url, flush=True)
     srv.serve_forever()
 
-# %% ../nbs/14_local.ipynb #a9a82cfe
-import threading
-import aiohttp
-from aiohttp import web
+# %% ../nbs/14_local.ipynb #06bb47b4
+class LoopServer:
+    "An aiohttp application served on `host:port` from the running event loop or from a background thread."
+    host, port, _runner, _thread, _loop = "127.0.0.1", 0, None, None, None
+    runner_kw = dict(access_log=None, shutdown_timeout=0.5) # `web.AppRunner` options
+    site_kw = {} # `web.TCPSite` options
+    def app(self) -> web.Application: raise NotImplementedError("a LoopServer subclass gives its app()")
 
-class Router:
+# %% ../nbs/14_local.ipynb #c6106cb2
+@patch
+async def astart(self:LoopServer):
+    "Serve from the running event loop; the port is known once this returns."
+    self._runner = web.AppRunner(self.app(), **self.runner_kw)
+    await self._runner.setup()
+    await web.TCPSite(self._runner, self.host, self.port, **self.site_kw).start()
+    self.port = self._runner.addresses[0][1]
+    return self
+
+@patch
+async def astop(self:LoopServer):
+    "Stop serving."
+    if self._runner is not None: await self._runner.cleanup(); self._runner = None
+
+@patch
+async def __aenter__(self:LoopServer): return await self.astart()
+@patch
+async def __aexit__(self:LoopServer, *exc): await self.astop()
+
+# %% ../nbs/14_local.ipynb #f30697c4
+@patch
+def start(self:LoopServer):
+    "Serve from a background thread with its own event loop."
+    if self._thread is not None: return self
+    ready, errs = threading.Event(), []
+    def run():
+        self._loop = loop = asyncio.new_event_loop()
+        try: loop.run_until_complete(self.astart())
+        except BaseException as e: errs.append(e); ready.set(); loop.close(); return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self.astop()); loop.close()
+    self._thread = threading.Thread(target=run, name=f"{type(self).__name__.lower()}-{id(self):x}", daemon=True)
+    self._thread.start(); ready.wait()
+    if errs: self._thread = None; raise errs[0]
+    return self
+
+# %% ../nbs/14_local.ipynb #9aae67e7
+@patch
+def stop(self:LoopServer):
+    "Stop the background server."
+    if self._thread is None: return
+    self._loop.call_soon_threadsafe(self._loop.stop); self._thread.join(); self._thread = None
+
+@patch
+def __enter__(self:LoopServer): return self.start()
+@patch
+def __exit__(self:LoopServer, *exc): self.stop()
+
+# %% ../nbs/14_local.ipynb #a9a82cfe
+class Router(LoopServer):
     "A proxy on 127.0.0.1 sending each request to the server of the model its body names."
     def __init__(self, routes:dict[str,str]): # catalogue name → base URL of its server
-        self.routes, self.port, self.loop = routes, free_port(), asyncio.new_event_loop()
+        self.routes, self.session = routes, None
 
     @property
     def base_url(self): return f"http://127.0.0.1:{self.port}/v1"
 
-    async def _models(self, request):
-        data = [dict(id=m, object="model", owned_by="me") for m in self.routes]
-        return web.json_response(dict(object="list", data=data))
-
-    async def _post(self, request):
-        body = await request.read()
-        try: model = json.loads(body).get("model")
-        except (ValueError, AttributeError): model = None
-        if model not in self.routes:
-            return web.json_response(dict(error=dict(message=f"model {model!r} is not served here")), status=404)
-        async with self.session.post(self.routes[model] + request.path.removeprefix("/v1"), data=body,
-                                     headers={"Content-Type": "application/json"}) as r:
-            return web.Response(body=await r.read(), status=r.status, content_type=r.content_type)
+    def app(self) -> web.Application:
+        "`GET /v1/models` lists the routes; every `POST /v1/...` goes to the model's server."
+        app = web.Application(client_max_size=64 << 20)
+        app.router.add_get("/v1/models", self._models); app.router.add_post("/v1/{tail:.*}", self._post)
+        return app
 
 # %% ../nbs/14_local.ipynb #e23742a5
 @patch
-async def _serve(self:Router, ready:threading.Event):
-    app = web.Application(client_max_size=64 << 20)
-    app.router.add_get("/v1/models", self._models); app.router.add_post("/v1/{tail:.*}", self._post)
-    self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))  # trust_env False: no proxy
-    self.runner = web.AppRunner(app, access_log=None); await self.runner.setup()
-    await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-    ready.set()
+async def _models(self:Router, request):
+    data = [dict(id=m, object="model", owned_by="me") for m in self.routes]
+    return web.json_response(dict(object="list", data=data))
 
 @patch
-def _run(self:Router, ready:threading.Event):
-    asyncio.set_event_loop(self.loop)
-    self.loop.run_until_complete(self._serve(ready)); self.loop.run_forever()
-    self.loop.run_until_complete(self.session.close()); self.loop.run_until_complete(self.runner.cleanup())
+async def _post(self:Router, request):
+    body = await request.read()
+    try: model = json.loads(body).get("model")
+    except (ValueError, AttributeError): model = None
+    if model not in self.routes:
+        return web.json_response(dict(error=dict(message=f"model {model!r} is not served here")), status=404)
+    async with self.session.post(self.routes[model] + request.path.removeprefix("/v1"), data=body,
+                                 headers={"Content-Type": "application/json"}) as r:
+        return web.Response(body=await r.read(), status=r.status, content_type=r.content_type)
+
+# %% ../nbs/14_local.ipynb #0ddc4cb3
+@patch
+async def astart(self:Router):
+    "Open the session to the model servers, then serve."
+    self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+    return await LoopServer.astart(self)
 
 @patch
-def start(self:Router):
-    "Serve on a daemon thread; return once it listens."
-    ready = threading.Event()
-    self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True, name="borg_llm-router")
-    self.thread.start(); ready.wait(10)
-    return self
-
-@patch
-def stop(self:Router):
-    "Stop serving."
-    self.loop.call_soon_threadsafe(self.loop.stop); self.thread.join(10)
+async def astop(self:Router):
+    "Stop serving, then close the session."
+    await LoopServer.astop(self)
+    if self.session is not None: await self.session.close(); self.session = None
 
 # %% ../nbs/14_local.ipynb #10ffd7c4
-import contextlib
-
 @contextlib.contextmanager
 def local_servers(models:list[str], # catalogue names; duplicates are served once
                   state_dir:Path|str|None=None, **kwargs): # passed to `local_server`
@@ -550,5 +595,4 @@ def local_servers(models:list[str], # catalogue names; duplicates are served onc
     with contextlib.ExitStack() as stack:
         urls = {n: stack.enter_context(local_server(state_dir, n, **kwargs)) for n in names}
         if len(urls) == 1: yield urls[names[0]]; return
-        router = Router(urls).start(); stack.callback(router.stop)
-        yield router.base_url
+        yield stack.enter_context(Router(urls)).base_url

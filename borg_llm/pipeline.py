@@ -167,14 +167,25 @@ def _role_spec(roster:Roster, role:str, prompts:dict|None):
     spec = roster[role]
     return spec.model_copy(update=dict(prompt=prompts[role])) if prompts and role in prompts else spec
 
+# %% ../nbs/11_pipeline.ipynb #fc6648dd
+async def _at_once(coros) -> list:
+    "The results of `coros`, run concurrently; the first error cancels and awaits the others, then is raised alone."
+    try:
+        async with asyncio.TaskGroup() as tg: tasks = [tg.create_task(c) for c in coros]
+    except BaseExceptionGroup as eg:
+        e = eg
+        while isinstance(e, BaseExceptionGroup): e = e.exceptions[0]
+        raise e from None
+    return [t.result() for t in tasks]
+
 # %% ../nbs/11_pipeline.ipynb #008f066e
 async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict]:
     "The specialists at once, their answers checked, then the aggregator: (calls, rendered prompts) by role."
     budget, specs = panel.settings.context_tokens, {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
     rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
                 for role in SPECIALISTS}
-    calls = dict(zip(SPECIALISTS, await asyncio.gather(*[
-        panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS])))
+    calls = dict(zip(SPECIALISTS, await _at_once(
+        panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS)))
     checked = check_answers({r: c.answer for r, c in calls.items()}, facts)
     agg, rendered["aggregator"] = await _aggregate(panel, facts, calls, checked, specs["aggregator"], budget)
     return {**calls, "aggregator": agg}, rendered

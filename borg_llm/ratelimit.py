@@ -43,7 +43,7 @@ class RateLimiter:
         self.waited_s,self.acquired = 0.0,0
         self._lock = threading.Lock() # event loops in several threads may share the limiter
         self._inflight,self._done,self._waiters,self._timer = 0,deque(),deque(),None
-        self._locks,self._held,self._tasks,self._error = weakref.WeakKeyDictionary(),deque(),set(),None
+        self._locks,self._held,self._tasks = weakref.WeakKeyDictionary(),deque(),set()
         kind = None if scheme == "memory" or not self.exact else _FileWindow if scheme == "file" else _RedisWindow
         self._shared = kind and kind(self)
         if not self.exact: _init_limits(self)
@@ -143,30 +143,33 @@ class _FileWindow:
         folder = Path(lim.storage.removeprefix("file://") or Settings().cache_dir/"ratelimit").expanduser()
         self.lim, self.path, self._local = lim, folder/f"{lim.key}.sqlite", threading.local()
 
-    def _db(self) -> sqlite3.Connection:
-        "This thread's connection; a forked child opens its own."
-        if getattr(self._local, "pid", None) != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None) # autocommit, transactions by hand
-            for i in range(200): # processes opening the file at once: the switch to WAL reports "locked" unwaited
-                try:
-                    db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL") # no fsync per step
-                    db.execute(_SCHEMA); break
-                except sqlite3.OperationalError as e:
-                    if "locked" not in str(e) or i == 199: raise
-                    time.sleep(0.05)
-            self._local.db, self._local.pid = db, os.getpid()
-        return self._local.db
+# %% ../nbs/06_ratelimit.ipynb #9ea7e27c
+@patch
+def _db(self:_FileWindow) -> sqlite3.Connection:
+    "This thread's connection; a forked child opens its own."
+    if getattr(self._local, "pid", None) != os.getpid():
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None) # autocommit, transactions by hand
+        for i in range(200): # processes opening the file at once: the switch to WAL reports "locked" unwaited
+            try:
+                db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL") # no fsync per step
+                db.execute(_SCHEMA); break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or i == 199: raise
+                time.sleep(0.05)
+        self._local.db, self._local.pid = db, os.getpid()
+    return self._local.db
 
-    @contextlib.contextmanager
-    def _tx(self):
-        "One atomic step: BEGIN IMMEDIATE takes the write lock at once; any error is one line naming the file."
-        try:
-            db = self._db(); db.execute("BEGIN IMMEDIATE")
-            try: yield db
-            except BaseException: db.execute("ROLLBACK"); raise
-            else: db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as e: raise RateStorageError(f"rate window {self.path}: {e}") from None
+@patch
+@contextlib.contextmanager
+def _tx(self:_FileWindow):
+    "One atomic step: BEGIN IMMEDIATE takes the write lock at once; any error is one line naming the file."
+    try:
+        db = self._db(); db.execute("BEGIN IMMEDIATE")
+        try: yield db
+        except BaseException: db.execute("ROLLBACK"); raise
+        else: db.execute("COMMIT")
+    except (sqlite3.Error, OSError) as e: raise RateStorageError(f"rate window {self.path}: {e}") from None
 
 # %% ../nbs/06_ratelimit.ipynb #68f2cbbf
 @patch
@@ -201,20 +204,20 @@ async def _call(f, *args):
     r = f(*args)
     return await r if asyncio.iscoroutine(r) else r
 
-async def _kept(self:RateLimiter, coro):
-    try: await coro
-    except RateStorageError as e: self._error = e
+async def _kept(coro):
+    "A release in a task of its own: a failure leaves the slot counted in flight until its deadline, which is safe."
+    with contextlib.suppress(RateStorageError): await coro
 
 def _give(self:RateLimiter, token=None, sent:bool=True) -> asyncio.Task|None:
-    "Hand a slot back: done at once in a file, a task with Redis; a failure is kept for the next `acquire`."
+    "Hand a slot back: done at once in a file, a task with Redis; a failure leaves the slot to its deadline."
     if token is None:
         with self._lock:
             if not self._held: raise RuntimeError("release() without acquire()")
             token = self._held.popleft()
     try: r = self._shared.give(token, sent)
-    except RateStorageError as e: self._error = e; return None
+    except RateStorageError: return None
     if not asyncio.iscoroutine(r): return None
-    t = asyncio.ensure_future(_kept(self, r)); self._tasks.add(t); t.add_done_callback(self._tasks.discard)
+    t = asyncio.ensure_future(_kept(r)); self._tasks.add(t); t.add_done_callback(self._tasks.discard)
     return t
 
 # %% ../nbs/06_ratelimit.ipynb #47b853e9
@@ -229,11 +232,11 @@ async def _take(self:RateLimiter):
 
 def _unsent(self:RateLimiter, t:asyncio.Task):
     "A slot taken for a waiter that was cancelled meanwhile: give it back, never sent."
-    if not t.cancelled() and t.exception() is None and t.result()[0] is not None: _give(self, t.result()[0], sent=False)
+    if not t.cancelled() and t.exception() is None and (token := t.result()[0]) is not None:
+        _give(self, token, sent=False)
 
 async def _acquire_shared(self:RateLimiter):
     "Take a slot of the shared window, sleeping until the window says one may be free."
-    if self._error is not None: e, self._error = self._error, None; raise e
     t0 = time.monotonic()
     async with self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
         while (r := await _take(self))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))

@@ -2,10 +2,11 @@
 sharing one cache folder. Counts only, no timings (the benchmark is bench/bench.py)."""
 import asyncio, json, logging, os, pickle, shutil, subprocess, sys, time
 from pathlib import Path
+from unittest.mock import patch
 import pytest
 from borg_llm.cache import AnswerCache, cache_clear, cache_info, cache_key
 from borg_llm.client import Panel
-from borg_llm.config import PROJECT_ROOT, Settings
+from borg_llm.config import PROJECT_ROOT, default_roster_path, load_roster
 from borg_llm.facts import collect_facts
 from borg_llm.pipeline import analyze_with_llm
 from borg_llm.schemas import RESULT_KEYS, ROLE_SCHEMAS
@@ -25,12 +26,9 @@ def answers(a) -> dict: return {k: v for k, v in a.r.items() if k != "metadata"}
 def entries(d) -> int: return cache_info(d)["entries"]
 
 @pytest.fixture
-def srv():
-    with StandIn() as s: yield s
-
-@pytest.fixture
-def s(srv, tmp_path):
-    return Settings(base_url=srv.base_url, api_key=KEY, cache_dir=tmp_path/"cache", rpm=1000, rate_window_s=1)
+def s(srv, settings):
+    "Settings for the stand-in (`srv`, from conftest), the cache in the test's folder."
+    return settings(srv, api_key=KEY)
 
 def test_key_covers_every_input():
     "Each input that shapes an answer changes the key: the model, the mode, the messages, the schema and the params."
@@ -84,6 +82,18 @@ async def test_model_change_misses_its_role_and_the_aggregator(srv, s):
     assert asked(a) == ["business", "aggregator"] and a.meta["models_used"][2] == "google/gemma-3-27b-it:free"
     assert asked(await analyze_with_llm(facts(), settings=s)) == []  # the old entries are still there
 
+async def test_seed_or_schema_change_misses_its_role_and_the_aggregator(srv, s):
+    "A new sampling seed in the roster, or a new response schema (here only its description), misses for that role."
+    await analyze_with_llm(facts(), settings=s)
+    roster = load_roster(default_roster_path(s))
+    seeded = roster.model_copy(update=dict(architect=roster.architect.model_copy(update=dict(seed=7))))
+    assert asked(await analyze_with_llm(facts(), settings=s, roster=seeded)) == ["architect", "aggregator"]
+    class BusinessAnalysis(ROLE_SCHEMAS["business"]):
+        "The business view of a project, described anew."
+    with patch.dict(ROLE_SCHEMAS, business=BusinessAnalysis):
+        assert asked(await analyze_with_llm(facts(), settings=s)) == ["business", "aggregator"]
+    assert asked(await analyze_with_llm(facts(), settings=s)) == []  # the old entries are still there
+
 async def test_failures_are_not_cached(srv, s):
     srv.configure(faults=[Fault("503", schema="DeploymentAnalysis"), Fault("schema_violation", schema="BusinessAnalysis")])
     a = await analyze_with_llm(facts(), settings=s.model_copy(update=dict(max_retries=0, max_reasks=0)))
@@ -105,6 +115,14 @@ async def test_degraded_aggregation_not_stored(srv, s):
     async with Panel(s) as p:
         assert [(await p.ask("aggregator", msgs, store=False)).cache_hit for _ in range(2)] == [False, False]
         assert entries(s.cache_dir) == 0 and len(srv.stats.chat) == 2
+        assert [(await p.ask("aggregator", msgs)).cache_hit for _ in range(2)] == [False, True]
+
+async def test_degraded_run_asks_the_aggregator_again(srv, s):
+    "Two runs with the same failed specialist: the aggregation over it, the same input both times, is asked twice."
+    srv.configure(faults=[Fault("503", schema="DeploymentAnalysis")])
+    s0 = s.model_copy(update=dict(max_retries=0))
+    a, b = [await analyze_with_llm(facts(), settings=s0) for _ in range(2)]
+    assert a.meta["status"] == b.meta["status"] == "degraded" and asked(b) == ["deployment", "aggregator"]
 
 async def test_api_calls_and_hits_are_exact(srv, s):
     srv.configure(faults=[Fault("429", schema="ArchitectAnalysis", times=1, retry_after=0)])

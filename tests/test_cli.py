@@ -1,29 +1,19 @@
 "The `borg-llm` command line: output, exit statuses, bad input, backends, secrets."
-import json, os, re, shutil, signal, subprocess, sys, time
+import json, os, re, signal, subprocess, sys, time
 from pathlib import Path
 import psutil
 import pytest
 from borg_llm import local
-from borg_llm.cli import main, local_notice, local_roster
+from borg_llm.cli import main, local_notice
 from borg_llm.config import Settings
-from borg_llm.ratelimit import shared_limiter
-from borg_llm.testing import StandIn, Fault
+from conftest import KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 REPOS = ROOT/"data"/"repos"
-KEY = "sk-or-v1-THIS-IS-A-TEST-KEY-0123456789abcdef"
 SCRIPT = Path(sys.executable).parent/"borg-llm"
+pytestmark = pytest.mark.usefixtures("fresh_limiter")
 
-
-@pytest.fixture(autouse=True)
-def fresh_limiter():
-    "A fresh process-wide limiter per test, so one test's requests do not use up the next one's window."
-    shared_limiter.cache_clear()
-
-@pytest.fixture
-def srv():
-    with StandIn() as s: yield s
 
 @pytest.fixture
 def env(srv, tmp_path, monkeypatch):
@@ -76,13 +66,6 @@ def test_facts_merged(env, tmp_path, capsys):
     code, _, _ = cli(capsys, "analyze", REPOS/"snake-toy", "--facts", tmp_path/"f.json", "--out", tmp_path/"r.json", "--dry-run")
     a = json.loads((tmp_path/"r.json").read_text())
     assert code == 0 and "9.5/10" in a["llm_results"]["architect_analysis"]["architecture_assessment"]
-
-def test_degraded_exits_3(env, tmp_path, capsys, monkeypatch):
-    env.configure(faults=[Fault("503", schema="ArchitectAnalysis")])
-    monkeypatch.setenv("BORG_LLM_MAX_RETRIES", "0")
-    code, so, _ = cli(capsys, "analyze", SAMPLES[1], "--out", tmp_path/"r.json", "--no-cache")
-    assert code == 3 and "architect  failed" in so and "status degraded" in so
-    assert json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]["status"] == "degraded"
 
 def test_prompt_and_model_overrides(env, tmp_path, capsys):
     code, _, _ = cli(capsys, "analyze", SAMPLES[0], "--out", tmp_path/"r.json", "--prompt", "architect=architect-zeroshot",
@@ -198,27 +181,13 @@ def test_help_lists_environment(capsys):
               "--local-model",
               "BORG_LLM_RPM"): assert s in so
 
-def test_check_roster(env, tmp_path, capsys):
-    code, so, er = cli(capsys, "check-roster")
-    assert (code, er) == (0, "") and so.count(" ok\n") + so.endswith(" ok\n") >= 9
+def test_check_roster_missing_fallback_warns(env, tmp_path, capsys):
+    "A fallback the endpoint does not serve is a one-line warning, not a failure."
     text = (ROOT/"prompts"/"roster.toml").read_text()
     (tmp_path/"fb.toml").write_text(text.replace('"google/gemma-3-27b-it:free"', '"google/gone:free"'))
     code, so, er = cli(capsys, "check-roster", "--roster", tmp_path/"fb.toml")
     assert code == 0 and er.startswith("borg-llm: warning: fallback") and "google/gone:free" in er
-    (tmp_path/"p.toml").write_text(text.replace('"deepseek/deepseek-r1:free"', '"deepseek/gone:free"'))
-    code, so, er = cli(capsys, "check-roster", "--roster", tmp_path/"p.toml")
-    assert code == 2 and "business: deepseek/gone:free" in er and "not listed by the endpoint" in so
     one_line_error(er)
-
-def test_cache_info_and_clear(env, tmp_path, capsys):
-    assert cli(capsys, "analyze", SAMPLES[0], "--out", tmp_path/"r.json")[0] == 0
-    code, so, _ = cli(capsys, "cache", "info")
-    assert code == 0 and re.search(r"^entries   4$", so, re.M) and str(tmp_path/"cache") in so
-    code, so, _ = cli(capsys, "cache", "clear", "--older-than", "1")
-    assert so.startswith("removed 0 cache entries")
-    code, so, _ = cli(capsys, "cache", "clear")
-    assert code == 0 and so.startswith("removed 4 cache entries")
-    assert re.search(r"^entries   0$", cli(capsys, "cache", "info")[1], re.M)
 
 def test_stand_in_command():
     p = subprocess.Popen([SCRIPT, "stand-in", "--rate", "60/3", "--latency", "0.01"], stdout=subprocess.PIPE, text=True)
@@ -305,22 +274,11 @@ def test_local_backend_auto_start(tmp_path):
 
 # --- choosing local models: --local-model, BORG_LLM_LOCAL_MODEL, rosters, `models` ---------------------------------
 
-def test_local_roster_choice(monkeypatch):
-    monkeypatch.delenv("BORG_LLM_LOCAL_MODEL", raising=False)
-    r, names = local_roster(Settings())
-    assert names == [local.DEFAULT_MODEL] and r.architect.model == local.DEFAULT_MODEL
-    monkeypatch.setenv("BORG_LLM_LOCAL_MODEL", "smollm2-135m")
-    r, names = local_roster(Settings())
-    assert names == ["smollm2-135m"] and r.deployment.max_tokens == 400  # SmolLM2's roster, as recorded
-    r, names = local_roster(Settings(), local_model="qwen2.5-coder-1.5b", models={"business": "smollm2-135m"})
-    assert names == ["qwen2.5-coder-1.5b", "smollm2-135m"] and r.business.model == "smollm2-135m"
-
-
-@pytest.mark.parametrize("how", ["flag", "env", "roster", "serve-local"])
+@pytest.mark.parametrize("how", ["env", "roster", "serve-local"])  # --local-model: in the notebook
 def test_unknown_local_model_is_one_line(how, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False); monkeypatch.delenv("BORG_LLM_BASE_URL", raising=False)
     (tmp_path/"r.toml").write_text((ROOT/"prompts"/"roster.toml").read_text())  # OpenRouter ids, no key
-    args = dict(flag=("analyze", SAMPLES[0], "--local-model", "gpt-9"), env=("analyze", SAMPLES[0]),
+    args = dict(env=("analyze", SAMPLES[0]),
                 roster=("analyze", SAMPLES[0], "--roster", tmp_path/"r.toml"),
                 **{"serve-local": ("serve-local", "--model", "gpt-9")})[how]
     if how == "env": monkeypatch.setenv("BORG_LLM_LOCAL_MODEL", "gpt-9")
@@ -336,7 +294,9 @@ def test_models_command(capsys, monkeypatch, tmp_path):
     code, so, er = cli(capsys, "models")
     assert (code, er) == (0, "")
     rows = {l.split()[0]: l.split() for l in so.splitlines()[1:] if l.split()[0] in local.MODELS}
-    assert set(rows) == set(local.MODELS) and rows[local.DEFAULT_MODEL][1] == "*"
+    starred = [n for n, r in rows.items() if r[1] == "*"]
+    rows = {n: [v for v in r if v != "*"] for n, r in rows.items()}  # model size wheels file verified ...
+    assert set(rows) == set(local.MODELS) and starred == [local.DEFAULT_MODEL]
     q15 = rows["qwen2.5-coder-1.5b"]
     assert q15[3] == ("yes" if local.installed("qwen2.5-coder-1.5b") else "no") and q15[4:6] == ["-", "no"]
     assert "bench/bench_local.py" in so

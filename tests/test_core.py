@@ -1,5 +1,6 @@
-"""The pipeline end to end against the stand-in: the result contract, timing overlap, rate limit, faults, key hygiene."""
-import asyncio, json, os, subprocess, sys
+"""The pipeline end to end against the stand-in: the result contract, timing overlap, rate limit, faults, key hygiene,
+a lost rate window."""
+import asyncio, gc, json, os, subprocess, sys
 from pathlib import Path
 import pytest
 from borg_llm.config import ROLES, Settings, load_roster, ConfigError
@@ -7,7 +8,7 @@ from borg_llm.client import Panel
 from borg_llm.pipeline import analyze_with_llm, analyze
 from borg_llm.schemas import ROLE_SCHEMAS, RESULT_KEYS
 from borg_llm.testing import StandIn, Fault
-from borg_llm.ratelimit import RateLimiter
+from borg_llm.ratelimit import RateLimiter, RateStorageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
@@ -110,3 +111,38 @@ def test_dry_run_is_deterministic_and_offline():
     a, b = analyze(facts(1), dry_run=True), analyze(facts(1), dry_run=True)
     for k in RESULT_KEYS.values(): assert a["llm_results"][k] == b["llm_results"][k]
     assert a["llm_results"]["metadata"]["api_calls"] == 0
+
+class LosesWindow(RateLimiter):
+    "A shared window whose storage goes away after the first request: the second `acquire` raises."
+    def __init__(self): super().__init__(1000, 1); self.n = 0
+    async def acquire(self):
+        self.n += 1
+        if self.n == 2: raise RateStorageError("rate window redis://cache:6379/0: Connection refused")
+        return await super().acquire()
+
+async def test_lost_rate_window_stops_the_analysis(tmp_path, caplog):
+    "The window's storage lost mid-analysis: `analyze_with_llm` raises it; the other roles are stopped, none left over."
+    with StandIn(latency_s=0.3) as srv:
+        async with Panel(settings(srv, tmp_path), cache="off", limiter=(lim := LosesWindow())) as p:
+            with pytest.raises(RateStorageError, match="^rate window redis://cache:6379/0: Connection refused$"):
+                await analyze_with_llm(facts(), panel=p)
+            assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+            assert p.breaker.fails == {}  # no model blamed
+        calls = {c["role"]: c for c in map(json.loads, (tmp_path/"calls.jsonl").read_text().splitlines())}
+    assert "aggregator" not in calls and lim.n <= 3  # the aggregator was never asked
+    d = calls["deployment"]
+    assert (d["status"], d["fallbacks_tried"], d["http_requests"]) == ("failed", [], 0)  # no fallback tried
+    gc.collect()
+    assert "never retrieved" not in caplog.text and "Traceback" not in caplog.text
+
+async def test_on_response_sees_each_reply_and_cannot_fail_a_call(srv, tmp_path):
+    "`Panel(on_response=...)` is told of every parsed reply with its call; a callback that raises is only a warning."
+    seen = []
+    async with Panel(settings(srv, tmp_path), cache="off", on_response=lambda c, r: seen.append((c.role, r.model))) as p:
+        m = (await analyze_with_llm(facts(), panel=p))["llm_results"]["metadata"]
+    assert sorted(seen) == sorted((r, m["roles"][r]["model_answered"]) for r in ROLES)
+    def boom(c, r): raise KeyError("a bug in the callback")
+    async with Panel(settings(srv, tmp_path), cache="off", on_response=boom) as p:
+        with pytest.warns(UserWarning, match="completion:response"):
+            c = await p.ask("architect", [{"role": "user", "content": "Project tinyhttp."}])
+    assert (c.status, c.attempts, c.fallbacks_tried, p.breaker.fails) == ("ok", 1, [], {})

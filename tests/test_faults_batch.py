@@ -1,31 +1,21 @@
-"""Faults at batch level: a quota stops a batch cleanly and a re-run resumes; 100 projects with 20% of requests faulted
-at random all get a result file, at least 95 complete, and a re-run completes the rest without repeating a finished call."""
+"""Faults at batch level: a quota stops a batch cleanly and a re-run resumes; 100 projects with 20% of requests
+faulted at random all get a result file, at least 95 complete, and a re-run completes the rest without repeating a
+finished call."""
 import json, re
 from pathlib import Path
-import pytest
 from borg_llm.batch import Batch, is_done
 from borg_llm.config import SPECIALISTS
 from borg_llm.testing.faults import matrix_settings
 from borg_llm.schemas import ROLE_SCHEMAS
 from borg_llm.client import Panel
 from borg_llm.ratelimit import RateLimiter
-from borg_llm.testing import Fault, StandIn, find_schema
+from borg_llm.testing import Fault, StandIn, find_schema, sample_projects
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 ROLE_OF = {s.__name__: r for r, s in ROLE_SCHEMAS.items()}
 
-def projects(folder:Path, n:int) -> list[Path]:
-    "`n` facts files p000.json… made from the samples, each with its own name."
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(n):
-        f = json.loads(SAMPLES[i % len(SAMPLES)].read_text()); f["name"] = f"p{i:03d}"
-        (p := folder/f"p{i:03d}.json").write_text(json.dumps(f)); out.append(p)
-    return out
-
 def settings(srv, tmp_path, **kw):
-    return matrix_settings(**{"timeout": 10, "cache_dir": tmp_path/"cache", **kw}).model_copy(update=dict(base_url=srv.base_url))
+    s = matrix_settings(**{"timeout": 10, "cache_dir": tmp_path/"cache", **kw})
+    return s.model_copy(update=dict(base_url=srv.base_url))
 
 async def run(files, out, s, concurrency):
     "A batch with a panel of its own (cache on) whose limiter belongs to this event loop."
@@ -33,15 +23,16 @@ async def run(files, out, s, concurrency):
         return await Batch(files, out, concurrency=concurrency, panel=p, progress=False).run()
 
 def results(out:Path) -> dict:
-    return {f.stem: json.loads(f.read_text())["llm_results"]["metadata"] for f in sorted(out.glob("p*.json"))}
+    return {f.stem: json.loads(f.read_text())["llm_results"]["metadata"] for f in sorted(out.glob("p-*.json"))}
 
 def who(rec) -> tuple:
     "(project, role) of a chat request at the stand-in."
-    return re.search(r'\\"name\\": \\"(p\d{3})\\"', json.dumps(rec.body)).group(1), ROLE_OF[find_schema(rec.body).title]
+    name = re.search(r'\\"name\\": \\"(p-\d\d)\\"', json.dumps(rec.body)).group(1)
+    return name, ROLE_OF[find_schema(rec.body).title]
 
 
 async def test_quota_stops_batch_and_rerun_resumes(tmp_path):
-    files, out = projects(tmp_path/"in", 10), tmp_path/"out"
+    files, out = sample_projects(tmp_path/"in", 10, "p"), tmp_path/"out"
     with StandIn(daily_limit=14) as srv:  # 3 projects and 2 calls of the 4th
         s = settings(srv, tmp_path)
         b = await run(files, out, s, 1)
@@ -51,23 +42,25 @@ async def test_quota_stops_batch_and_rerun_resumes(tmp_path):
         assert "\n" not in msg and msg.startswith("stopped: daily request quota exhausted (HTTP 429); it resets at ")
         assert "T00:00+00:00" in msg and "6 project(s) not started" in msg and "run the same command again" in msg
         m = results(out)
-        assert sorted(m) == ["p000", "p001", "p002", "p003"]  # finished results kept, the stopped one marked
-        assert [is_done(out/f"p00{i}.json") for i in range(4)] == [True] * 3 + [False]
-        assert m["p003"]["quota"]["what"] == "daily request quota exhausted (HTTP 429)" and m["p003"]["status"] == "degraded"
+        assert sorted(m) == ["p-00", "p-01", "p-02", "p-03"]  # finished results kept, the stopped one marked
+        assert [is_done(out/f"p-0{i}.json") for i in range(4)] == [True] * 3 + [False]
+        assert m["p-03"]["quota"]["what"] == "daily request quota exhausted (HTTP 429)"
+        assert m["p-03"]["status"] == "degraded"
 
         srv.configure(daily_limit=None); srv.reset()  # the next day
         b2 = await run(files, out, s, 1)
         assert (b2.counts["skipped"], b2.counts["ok"], b2.quota) == (3, 7, None)
-        # p003's two answered specialists come from the cache: 1 specialist + aggregator, then 6 whole projects
+        # p-03's two answered specialists come from the cache: 1 specialist + aggregator, then 6 whole projects
         assert len(srv.stats.chat) == 2 + 6 * 4
-        assert {who(r)[0] for r in srv.stats.chat} == {f"p{i:03d}" for i in range(3, 10)}
-    assert all(is_done(out/f"p{i:03d}.json") for i in range(10))
+        assert {who(r)[0] for r in srv.stats.chat} == {f"p-{i:02d}" for i in range(3, 10)}
+    assert all(is_done(out/f"p-{i:02d}.json") for i in range(10))
 
 
-KINDS = ("429", "500", "502", "503", "drop", "hang", "invalid_json", "schema_violation", "error_in_200", "empty_choices")
+KINDS = ("429", "500", "502", "503", "drop", "hang", "invalid_json", "schema_violation", "error_in_200",
+         "empty_choices")
 
 async def test_hundred_projects_with_random_faults(tmp_path):
-    files, out = projects(tmp_path/"in", 100), tmp_path/"out"
+    files, out = sample_projects(tmp_path/"in", 100, "p"), tmp_path/"out"
     p = 1 - 0.8 ** (1 / len(KINDS))  # each rule draws in turn: 20% of requests get one fault or another
     with StandIn(faults=[Fault(k, probability=p, hang_s=30) for k in KINDS], seed=7) as srv:
         s = settings(srv, tmp_path, timeout=1.0, max_retries=1)
@@ -78,7 +71,8 @@ async def test_hundred_projects_with_random_faults(tmp_path):
         m = results(out)
         assert len(m) == 100 and b.counts["error"] == 0
         done = {k for k in m if is_done(out/f"{k}.json")}
-        assert len(done) >= 95, (b.report(), [(k, v["roles"][r]["error"]) for k, v in m.items() for r in v["failed_roles"]])
+        errors = [(k, v["roles"][r]["error"]) for k, v in m.items() for r in v["failed_roles"]]
+        assert len(done) >= 95, (b.report(), errors)
         for k in set(m) - done:  # the rest are marked degraded, each failed role with its error
             assert m[k]["status"] in ("degraded", "failed") and m[k]["failed_roles"]
             assert all(m[k]["roles"][r]["error"] for r in m[k]["failed_roles"])
@@ -91,16 +85,16 @@ async def test_hundred_projects_with_random_faults(tmp_path):
         b2 = await run(files, out, s, 20)
         again = [who(r) for r in srv.stats.chat]
     assert b2.counts["skipped"] == len(done) and b2.counts["ok"] == 100 - len(done)
-    assert all(is_done(out/f"p{i:03d}.json") for i in range(100))
+    assert all(is_done(out/f"p-{i:02d}.json") for i in range(100))
     assert not finished & set(again)  # no finished specialist call asked again: they come from the cache
     assert len(again) == expected  # only the failed roles and the aggregators of unfinished projects
 
 
 async def test_rerun_repeats_no_finished_call(tmp_path):
     "Projects whose business analyst always answers out of range end degraded; the re-run asks only what failed."
-    files, out, bad = projects(tmp_path/"in", 20), tmp_path/"out", {f"p{i:03d}" for i in range(0, 20, 4)}
+    files, out, bad = sample_projects(tmp_path/"in", 20, "p"), tmp_path/"out", {f"p-{i:02d}" for i in range(0, 20, 4)}
     def answer(body, schema):  # market_viability 11 for the projects in `bad`: every model, every re-ask
-        name = re.search(r'\\"name\\": \\"(p\d{3})\\"', json.dumps(body))
+        name = re.search(r'\\"name\\": \\"(p-\d\d)\\"', json.dumps(body))
         if schema and "market_viability" in (schema.get("properties") or {}) and name and name.group(1) in bad:
             from borg_llm.testing import schema_instance
             return {**schema_instance(schema, name.group(1)), "market_viability": 11}
@@ -108,12 +102,15 @@ async def test_rerun_repeats_no_finished_call(tmp_path):
         s = settings(srv, tmp_path)
         b = await run(files, out, s, 8)
         m = results(out)
-        assert (b.counts["ok"], b.counts["degraded"]) == (15, 5), [(k, v["roles"][r]["error"]) for k, v in m.items() for r in v["failed_roles"]]
-        assert all(m[k]["failed_roles"] == ["business"] and "market_viability" in m[k]["roles"]["business"]["error"] for k in bad)
+        errors = [(k, v["roles"][r]["error"]) for k, v in m.items() for r in v["failed_roles"]]
+        assert (b.counts["ok"], b.counts["degraded"]) == (15, 5), errors
+        assert all(m[k]["failed_roles"] == ["business"] and "market_viability" in m[k]["roles"]["business"]["error"]
+                   for k in bad)
         first = [who(r) for r in srv.stats.chat]
         srv.configure(answer_fn=None); srv.reset()
         b2 = await run(files, out, s, 8)
         again = sorted(who(r) for r in srv.stats.chat)
     assert (b2.counts["skipped"], b2.counts["ok"]) == (15, 5)
     assert again == sorted((k, r) for k in bad for r in ("business", "aggregator"))  # one request each, nothing else
-    assert {(k, r) for k, r in first if r in ("architect", "deployment")} >= {(k, r) for k in bad for r in ("architect", "deployment")}
+    others = ("architect", "deployment")
+    assert {(k, r) for k, r in first if r in others} >= {(k, r) for k in bad for r in others}

@@ -1,5 +1,5 @@
 "Tests of borg_llm.local: the model catalogue, assembly and verification, servers (start, reuse, lifetime), routing."
-import asyncio, hashlib, importlib.metadata, json, os, signal, subprocess, sys, textwrap, time
+import hashlib, importlib.metadata, json, os, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 
 import pytest
@@ -7,9 +7,9 @@ from aiohttp import web
 
 from borg_llm import local
 from borg_llm.client import Panel, answer_chars, grammar_bounds, grammar_schema
-from borg_llm.config import Settings, load_roster, prompts_dir
+from borg_llm.config import load_roster, prompts_dir
 from borg_llm.local import (DEFAULT_MODEL, LOCAL_MODEL, MODELS, LocalServer, LocalServerError, LocalUnavailable,
-                            ModelChecksumError, Part, Router, ensure_server, local_server, local_servers, model_file,
+                            LoopServer, ModelChecksumError, Part, Router, ensure_server, local_server, local_servers, model_file,
                             read_state, release, served_models)
 from borg_llm.schemas import ROLE_SCHEMAS
 
@@ -82,15 +82,6 @@ def test_stale_state_is_replaced(tmp_path):
     (tmp_path/f"server-{TEST_MODEL}.json").write_text(json.dumps(stale))
     with local_server(tmp_path, TEST_MODEL) as url:
         assert served_models(url) == [TEST_MODEL] and read_state(tmp_path, TEST_MODEL)["base_url"] == url
-
-
-@needs_model
-async def test_local_server_async_starts_and_stops(tmp_path):
-    ls = local_server(tmp_path, TEST_MODEL)
-    async with ls as url:
-        assert ls.started and served_models(url) == [TEST_MODEL]
-        pid = read_state(tmp_path, TEST_MODEL)["pid"]
-    assert gone(pid, 5) and read_state(tmp_path, TEST_MODEL) is None
 
 
 @needs_model
@@ -336,6 +327,17 @@ def test_local_servers_route_by_model(monkeypatch, tmp_path):
         for e in echoes.values(): e.stop()
 
 
+async def test_router_serves_from_the_running_loop():
+    "A Router is a LoopServer: `async with` serves it on the caller's event loop, and closes its session after."
+    import aiohttp
+    assert issubclass(Router, LoopServer)
+    async with Router({"m": "http://127.0.0.1:9/v1"}) as r:
+        async with aiohttp.ClientSession() as c, c.get(f"{r.base_url}/models") as resp:
+            ids = [m["id"] for m in (await resp.json())["data"]]
+        assert r.session is not None and not r.session.closed
+    assert ids == ["m"] and r.session is None
+
+
 # --- every answer complete: grammar bounds that fit max_tokens, tokens of a cut answer kept ------------------------
 
 @pytest.mark.parametrize("budget", [200, 400, 600, 1500])
@@ -366,13 +368,11 @@ class Cut(Router):
             usage=dict(prompt_tokens=100, completion_tokens=b["max_tokens"], total_tokens=100 + b["max_tokens"])))
 
 
-async def test_cut_answer_keeps_its_tokens_and_is_asked_again_with_more_room(tmp_path):
-    srv = Cut().start()
-    try:
-        roster = load_roster(prompts_dir()/"roster.local.toml")
-        async with Panel(Settings(base_url=srv.base_url, cache_dir=tmp_path), roster, cache="off") as p:
+async def test_cut_answer_keeps_its_tokens_and_is_asked_again_with_more_room(settings, fresh_limiter):
+    roster = load_roster(prompts_dir()/"roster.local.toml")
+    with Cut() as srv:
+        async with Panel(settings(srv), roster, cache="off") as p:
             c = await p.ask("architect", [{"role": "user", "content": "Review it."}])
-    finally: srv.stop()
     assert c.status == "failed" and "IncompleteOutputException" in c.error
     assert [b["max_tokens"] for b in srv.bodies] == [400, 800]
     assert (c.prompt_tokens, c.completion_tokens, c.attempts) == (200, 1200, 2)

@@ -101,7 +101,8 @@ async def test_client_holds_slot_until_response_and_releases_on_errors():
     with StandIn(latency_s=0.05, faults=[Fault("500", times=1)]) as srv:
         lim = RateLimiter(100, 60)
         async with make_openai(settings(srv), lim) as c:
-            await c.with_options(max_retries=1).chat.completions.create(model=MODEL, messages=MSG)  # a 500, then the SDK's retry
+            # a 500, then the SDK's retry
+            await c.with_options(max_retries=1).chat.completions.create(model=MODEL, messages=MSG)
             assert (lim.acquired, lim._inflight, len(lim._done)) == (2, 0, 2)
             srv.configure(faults=[Fault("hang", hang_s=5)])
             with pytest.raises(openai.APITimeoutError):

@@ -9,10 +9,9 @@ from borg_llm.batch import is_done
 from borg_llm.client import make_openai
 from borg_llm.config import Settings
 from borg_llm.ratelimit import RateLimiter, RateStorageError, limiter_for, shared_limiter, storage_uri, window_key
-from borg_llm.testing import StandIn
+from borg_llm.testing import StandIn, sample_projects
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 SCRIPT = Path(sys.executable).parent/"borg-llm"
 N, W = 20, 2.0  # the server's and the limiter's window: 20 requests per 2 s
 MODEL, MSG = "meta-llama/llama-4-scout:free", [{"role": "user", "content": "hi"}]
@@ -21,15 +20,6 @@ MODEL, MSG = "meta-llama/llama-4-scout:free", [{"role": "user", "content": "hi"}
 def peak(ts, w):
     "The most arrivals in any window of `w` seconds, as the server counts them."
     ts = sorted(ts); return max((sum(t <= u < t + w for u in ts) for t in ts), default=0)
-
-def projects(d:Path, n:int, prefix:str) -> list[str]:
-    "`n` facts files with distinct names (distinct prompts: the shared answer cache cannot answer them)."
-    d.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(n):
-        f = json.loads(SAMPLES[i % len(SAMPLES)].read_text()); f["name"] = f"{prefix}-{i:02d}"
-        (p := d/f"{prefix}-{i:02d}.json").write_text(json.dumps(f)); out.append(str(p))
-    return out
 
 def done(out:Path) -> set[str]: return {p.stem for p in out.glob("*.json") if is_done(p)}
 
@@ -52,9 +42,11 @@ def free_port() -> int:
 
 
 class RedisServer:
-    "A throwaway `redis-server` on a free loopback port, no persistence."
+    "A throwaway `redis-server` on a free loopback port, no persistence; `start` again brings it back on that port."
     def __init__(self):
         self.port = free_port(); self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+    def start(self):
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
@@ -89,7 +81,7 @@ def test_two_processes_one_window(tmp_path, storage):
     "Two batches with one key at once: together never more than N in a window at the server, no 429."
     with StandIn(latency_s=0.05, rate_limit=(N, W)) as srv:
         env = env_for(srv, tmp_path/"cache", storage)
-        ps = [batch(projects(tmp_path/f"in{i}", 6, f"p{i}"), tmp_path/f"out{i}", env) for i in range(2)]
+        ps = [batch(sample_projects(tmp_path/f"in{i}", 6, f"p{i}"), tmp_path/f"out{i}", env) for i in range(2)]
         outs = [p.communicate(timeout=120) for p in ps]
         assert [p.returncode for p in ps] == [0, 0], outs
         arrivals = [r.t0 for r in srv.stats.chat]
@@ -102,7 +94,8 @@ def test_sigkill_then_restart_at_once(tmp_path, storage):
     "A batch killed mid-run and started again at once: the new process sees the dead one's requests, no 429."
     w = 8.0  # longer than a process's start (1.5-4 s), so the server still counts the killed one's burst
     with StandIn(latency_s=0.05, rate_limit=(N, w)) as srv:
-        env, files, out = env_for(srv, tmp_path/"cache", storage, w), projects(tmp_path/"in", 10, "k"), tmp_path/"out"
+        env, out = env_for(srv, tmp_path/"cache", storage, w), tmp_path/"out"
+        files = sample_projects(tmp_path/"in", 10, "k")
         p = batch(files, out, env)
         wait_for(lambda: len(done(out)) >= 1 or p.poll() is not None)
         p.send_signal(signal.SIGKILL); p.communicate(timeout=30)
@@ -119,24 +112,32 @@ def test_sigkill_then_restart_at_once(tmp_path, storage):
     assert len(done(out)) == 10
 
 
-@pytest.mark.xfail(strict=True, reason="a lost shared window fails each remaining role instead of stopping the batch "
-                   "with one line (the client does not yet stop on RateStorageError)")
 def test_redis_stopped_mid_batch_is_one_line(tmp_path, redis_url):
-    "Redis goes away mid-batch: one line naming it, no traceback; the results finished before it stay whole."
+    "Redis goes away mid-batch: one line naming it, no traceback; finished results stay whole; once back, a resume."
     with StandIn(latency_s=0.05, rate_limit=(N, W)) as srv:
-        out = tmp_path/"out"
-        p = batch(projects(tmp_path/"in", 10, "r"), out, env_for(srv, tmp_path/"cache", redis_url.url), concurrency=2)
+        out, files = tmp_path/"out", sample_projects(tmp_path/"in", 10, "r")
+        env = env_for(srv, tmp_path/"cache", redis_url.url)
+        p = batch(files, out, env, concurrency=2)
         wait_for(lambda: len(done(out)) >= 2 or p.poll() is not None)
         redis_url.stop()
         so, er = p.communicate(timeout=120)
-    assert p.returncode != 0 and "Traceback" not in er and er.count("\n") == 1, er
-    assert er.startswith(f"borg-llm: rate window {redis_url.url}: "), er
-    assert len(done(out)) >= 2
-    for f in out.glob("*.json"): json.loads(f.read_text())
+        assert p.returncode != 0 and "Traceback" not in er and er.count("\n") == 1, er
+        assert er.startswith(f"borg-llm: rate window {redis_url.url}: ") and "run the same command again" in er, er
+        finished = done(out)
+        assert 2 <= len(finished) < 10
+        for f in out.glob("*.json"): json.loads(f.read_text())
+        redis_url.start(); time.sleep(W)  # back, empty: wait out the server's window of the first run
+        srv.stats.reset()
+        q = batch(files, out, env, concurrency=2)
+        so, er = q.communicate(timeout=120)
+        assert q.returncode == 0 and er == "", er
+        assert done(out) == {f"r-{i:02d}" for i in range(10)}
+        assert not any(name in srv.stats.bodies_text() for name in finished)  # nothing finished is asked again
 
 
 async def test_redis_gone_raises_one_line_and_keeps_the_answer(tmp_path, redis_url):
-    "Through the SDK: an answer whose release fails is still returned; the next request raises one unwrapped line."
+    """Through the SDK: an answer whose release fails is still returned; the next request raises one unwrapped line;
+    once Redis is back, requests go again."""
     with StandIn(latency_s=0.3) as srv:
         s = Settings(base_url=srv.base_url, api_key="sk-test", rate_storage=redis_url.url, max_retries=2,
                      cache_dir=tmp_path)
@@ -148,7 +149,13 @@ async def test_redis_gone_raises_one_line_and_keeps_the_answer(tmp_path, redis_u
             assert (await t).choices[0].message.content
             with pytest.raises(RateStorageError) as e: await c.chat.completions.create(model=MODEL, messages=MSG)
             with pytest.raises(RateStorageError): await c.chat.completions.create(model=MODEL, messages=MSG)
-        assert len(srv.stats.chat) == 2  # neither failed request was sent, nor retried by the SDK
+            assert len(srv.stats.chat) == 2  # neither failed request was sent, nor retried by the SDK
+            redis_url.start()  # back on its port: the same limiter, which lived through the outage, works again
+            assert (await c.chat.completions.create(model=MODEL, messages=MSG)).choices[0].message.content
+            t = asyncio.create_task(c.chat.completions.create(model=MODEL, messages=MSG)); await asyncio.sleep(0.1)
+            redis_url.stop(); await t; redis_url.start()  # a release lost, Redis back before the next request
+            assert (await c.chat.completions.create(model=MODEL, messages=MSG)).choices[0].message.content
+        assert len(srv.stats.chat) == 5
     msg = str(e.value)
     assert msg.startswith(f"rate window {redis_url.url}: ") and "\n" not in msg
     assert isinstance(e.value, openai.OpenAIError)  # so the SDK neither wraps nor retries it

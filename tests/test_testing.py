@@ -1,18 +1,18 @@
-"Tests of the local OpenRouter stand-in (`borg_llm.testing.server`)."
+"Tests of the local OpenRouter stand-in (`borg_llm.testing.server`) beyond what `nbs/16_stand_in.ipynb` shows."
 import asyncio, json, logging, subprocess, sys, time
 from datetime import datetime, timezone
 from typing import Literal
 
 import httpx2, instructor, pytest
 from instructor.core import InstructorRetryException
-from openai import AsyncOpenAI, APIConnectionError, APITimeoutError, BadRequestError, RateLimitError
+from openai import AsyncOpenAI, BadRequestError, RateLimitError
 from pydantic import BaseModel, Field
 
-from borg_llm.testing import (DEFAULT_MODELS, DEFAULT_PARAMS, FAULT_KINDS, Fault, RemoteStandIn, StandIn, find_schema, parse_rate,
-                              schema_instance, schema_violation)
+from borg_llm.testing import (DEFAULT_MODELS, DEFAULT_PARAMS, Fault, RemoteStandIn, StandIn, find_schema, parse_rate,
+                              schema_instance)
+from conftest import KEY
 
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
-KEY = "sk-test-not-a-real-key"
 MODEL = "meta-llama/llama-4-scout:free"
 
 
@@ -39,17 +39,6 @@ class Node(BaseModel):
 
 MSGS = [{"role": "system", "content": "You review software projects."}, {"role": "user", "content": "Review this project."}]
 
-
-@pytest.fixture(scope="module")
-def server():
-    with StandIn() as s: yield s
-
-@pytest.fixture
-def srv(server):
-    "The shared server, reset to defaults before each test."
-    server.configure(latency_s=0.0, model_latency={}, rate_limit=None, daily_limit=None, faults=[], models=None, prices={},
-                     answer_fn=None, seed=0)
-    return server.reset()
 
 @pytest.fixture
 async def client(srv):
@@ -82,12 +71,6 @@ def test_schema_instance_deterministic_and_shapes():
     assert schema_instance({"type": ["null", "string"], "format": "date"}) == "2026-01-01"
     assert len(schema_instance({"type": "string", "minLength": 100})) == 100
 
-def test_schema_violation():
-    s = ArchitectAnalysis.model_json_schema()
-    bad = schema_violation(schema_instance(s, "x"), s)
-    assert "summary" not in bad and bad["score"] == 11
-    with pytest.raises(Exception): ArchitectAnalysis.model_validate(bad)
-
 def test_find_schema_places():
     s = ArchitectAnalysis.model_json_schema()
     assert find_schema({"tools": [{"type": "function", "function": {"name": "ArchitectAnalysis", "parameters": s}}]}).mode == "tools"
@@ -99,18 +82,6 @@ def test_find_schema_places():
 
 
 # ---------- instructor modes ----------
-@pytest.mark.parametrize("mode,factory", [(instructor.Mode.TOOLS, instructor.from_openai),
-                                          (instructor.Mode.JSON_SCHEMA, instructor.from_openrouter),
-                                          (instructor.Mode.MD_JSON, instructor.from_openai),
-                                          (instructor.Mode.JSON, instructor.from_openai)])
-async def test_instructor_modes(srv, client, mode, factory):
-    ic = factory(client, mode=mode)
-    a = await ic.create(model=MODEL, response_model=ArchitectAnalysis, messages=MSGS, max_retries=0)
-    b = await ic.create(model=MODEL, response_model=ArchitectAnalysis, messages=MSGS, max_retries=0)
-    assert isinstance(a.score, int) and a.model_dump() == b.model_dump()  # deterministic
-    assert len(srv.stats.chat) == 2 and srv.stats.chat[0].fault is None
-    assert find_schema(srv.stats.chat[0].body).title == "ArchitectAnalysis"
-
 async def test_tool_call_shape(srv):
     s = ArchitectAnalysis.model_json_schema()
     r = await post(srv, {"model": MODEL, "messages": MSGS, "tools": [{"type": "function", "function": {"name": "ArchitectAnalysis", "parameters": s}}]})
@@ -152,41 +123,10 @@ async def test_answer_fn(srv, client):
 
 
 # ---------- faults ----------
-HTTP_FAULTS = {"429": 429, "500": 500, "502": 502, "503": 503, "402": 402, "unavailable": 404}
-
-@pytest.mark.parametrize("kind", list(HTTP_FAULTS))
-async def test_http_faults(srv, kind):
-    srv.configure(faults=[Fault(kind)])
-    r = await post(srv, chat_body())
-    assert r.status_code == HTTP_FAULTS[kind] and r.json()["error"]["code"] == HTTP_FAULTS[kind]
-    if kind == "unavailable": assert r.json()["error"]["message"] == "No endpoints found for standin/echo."
-    assert "retry-after" not in r.headers
-    assert srv.stats.chat[-1].fault == kind and srv.stats.chat[-1].answered is None
-
-async def test_429_retry_after(srv):
-    srv.configure(faults=[Fault("429", retry_after=7)])
-    r = await post(srv, chat_body())
-    assert (r.status_code, r.headers["retry-after"]) == (429, "7")
-
-async def test_hang_times_out_and_is_recorded(srv):
-    srv.configure(faults=[Fault("hang", hang_s=30)])
-    async with AsyncOpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=0.3) as c:
-        with pytest.raises(APITimeoutError): await c.chat.completions.create(model="standin/echo", messages=MSGS)
-    for _ in range(200):
-        if srv.stats.inflight == 0: break
-        await asyncio.sleep(0.01)
-    assert (srv.stats.inflight, srv.stats.chat[-1].status) == (0, 499)
-
 async def test_hang_short_answers(srv):
     srv.configure(faults=[Fault("hang", hang_s=0.2)])
     t = time.monotonic()
     assert (await post(srv, chat_body())).status_code == 200 and time.monotonic() - t >= 0.2
-
-async def test_drop(srv, client):
-    srv.configure(faults=[Fault("drop")])
-    with pytest.raises(APIConnectionError) as e: await client.chat.completions.create(model="standin/echo", messages=MSGS)
-    assert "disconnected" in str(e.value.__cause__)
-    assert srv.stats.chat[-1].status == 0
 
 async def test_drop_retried_by_sdk(srv):
     srv.configure(faults=[Fault("drop", times=2)])
@@ -203,46 +143,6 @@ async def test_invalid_json(srv):
         msg = (await post(srv, {"model": MODEL, "messages": MSGS, **extra})).json()["choices"][0]["message"]
         text = msg["tool_calls"][0]["function"]["arguments"] if msg.get("tool_calls") else msg["content"]
         with pytest.raises(ValueError): json.loads(text)
-
-async def test_schema_violation_fault(srv):
-    srv.configure(faults=[Fault("schema_violation")])
-    bad = json.loads((await post(srv, chat_body(schema=S))).json()["choices"][0]["message"]["content"])
-    assert "summary" not in bad and bad["score"] == 11
-    with pytest.raises(Exception): ArchitectAnalysis.model_validate(bad)
-
-async def test_think_and_fenced(srv):
-    srv.configure(faults=[Fault("think")])
-    msg = (await post(srv, chat_body(schema=S))).json()["choices"][0]["message"]
-    assert msg["content"].startswith("<think>") and "{" in msg["content"].split("</think>")[0] and msg["reasoning"]
-    ArchitectAnalysis.model_validate_json(msg["content"].split("</think>", 1)[1])
-    srv.configure(faults=[Fault("fenced")])
-    c = (await post(srv, chat_body(schema=S))).json()["choices"][0]["message"]["content"]
-    assert not c.startswith("```") and "```json\n" in c
-    ArchitectAnalysis.model_validate_json(c.split("```json\n")[1].split("```")[0])
-
-async def test_errors_in_200_on_the_wire(srv):
-    srv.configure(faults=[Fault("error_in_200")])
-    r = await post(srv, chat_body())
-    ch = r.json()["choices"][0]
-    assert (r.status_code, ch["finish_reason"], ch["error"]["code"], ch["error"]["message"], ch["message"]["content"]) == \
-           (200, "error", 502, "Provider returned error", "")
-    srv.configure(faults=[Fault("empty_choices")])
-    r = await post(srv, chat_body())
-    assert (r.status_code, r.json()["choices"]) == (200, [])
-    srv.configure(faults=[Fault("error_body_200")])
-    r = await post(srv, chat_body())
-    assert r.status_code == 200 and list(r.json()) == ["error"] and r.json()["error"]["code"] == 502
-
-async def test_errors_in_200_through_sdk(srv, client):
-    "What the notebook says the OpenAI SDK does: parse all three, raise nothing."
-    out = {}
-    for k in ("error_in_200", "empty_choices", "error_body_200"):
-        srv.configure(faults=[Fault(k)])
-        out[k] = await client.chat.completions.create(model="standin/echo", messages=MSGS)
-    assert out["error_in_200"].choices[0].finish_reason == "error" and out["error_in_200"].choices[0].error["code"] == 502
-    assert out["empty_choices"].choices == []
-    assert out["error_body_200"].choices is None and out["error_body_200"].error["code"] == 502
-    assert len(srv.stats.chat) == 3  # no retries
 
 @pytest.mark.parametrize("kind,requests,ok", [("error_in_200", 2, True), ("empty_choices", 1, False), ("error_body_200", 1, False),
                                               ("invalid_json", 2, True), ("schema_violation", 2, True)])
@@ -264,10 +164,6 @@ async def test_think_fenced_through_instructor(srv, client, mode, think_ok, fenc
         srv.configure(faults=[Fault(kind, times=1)]); srv.reset()
         await ic.create(model=MODEL, response_model=ArchitectAnalysis, messages=MSGS, max_retries=1)
         assert len(srv.stats.chat) == (1 if ok else 2), kind
-
-def test_every_kind_is_tested():
-    tested = set(HTTP_FAULTS) | {"hang", "drop", "invalid_json", "schema_violation", "think", "fenced", "error_in_200", "empty_choices", "error_body_200"}
-    assert tested == set(FAULT_KINDS)
 
 def test_fault_validation():
     with pytest.raises(ValueError, match="unknown fault kind"): Fault("418")
@@ -291,16 +187,6 @@ async def test_fault_filters_times_probability(srv):
 
 
 # ---------- routing ----------
-async def test_routing(srv, client):
-    srv.configure(faults=[Fault("502", model="deepseek/*"), Fault("unavailable", model="qwen/*")])
-    r = await client.chat.completions.create(model="deepseek/deepseek-r1:free", messages=MSGS,
-        extra_body={"models": ["deepseek/deepseek-r1:free", "no/such", "qwen/qwen3-14b:free", "google/gemma-3-27b-it:free"]})
-    assert r.model == "google/gemma-3-27b-it:free"
-    rec = srv.stats.chat[-1]
-    assert rec.skipped == [("deepseek/deepseek-r1:free", "502"), ("no/such", "unknown"), ("qwen/qwen3-14b:free", "unavailable")]
-    assert (rec.model, rec.answered) == ("deepseek/deepseek-r1:free", "google/gemma-3-27b-it:free")
-    assert srv.stats.by_answered["google/gemma-3-27b-it:free"] == 1
-
 async def test_routing_all_fail_and_429_not_skipped(srv):
     srv.configure(faults=[Fault("502", model="deepseek/*"), Fault("503", model="qwen/*")])
     r = await post(srv, {"messages": MSGS, "models": ["deepseek/deepseek-r1:free", "qwen/qwen3-14b:free"]})
@@ -310,8 +196,7 @@ async def test_routing_all_fail_and_429_not_skipped(srv):
     assert r.status_code == 429
 
 async def test_unknown_model(srv, client):
-    r = await post(srv, chat_body("no/such-model"))
-    assert (r.status_code, r.json()) == (400, {"error": {"code": 400, "message": "no/such-model is not a valid model ID", "metadata": {}}})
+    "An unknown id is the SDK's BadRequestError; `models` narrows what is served."
     with pytest.raises(BadRequestError): await client.chat.completions.create(model="nope", messages=MSGS)
     srv.configure(models=["only/this"])
     assert (await post(srv, chat_body(MODEL))).status_code == 400
@@ -340,17 +225,6 @@ async def test_many_concurrent(srv):
     async with httpx2.AsyncClient(timeout=30, limits=httpx2.Limits(max_connections=500)) as c:
         rs = await asyncio.gather(*[c.post(srv.base_url + "/chat/completions", json=chat_body()) for _ in range(500)])
     assert [r.status_code for r in rs] == [200] * 500 and srv.stats.max_inflight > 100
-
-async def test_sliding_window_exact(srv):
-    srv.configure(rate_limit=(5, 1))
-    rs = await asyncio.gather(*[post(srv, chat_body()) for _ in range(12)])
-    assert sorted(r.status_code for r in rs) == [200] * 5 + [429] * 7
-    r429 = next(r for r in rs if r.status_code == 429)
-    assert r429.headers["retry-after"] == "1" and "rate" in r429.json()["error"]["message"].lower()
-    assert srv.stats.n_429 == 7 and srv.stats.by_fault["rate_limit"] == 7
-    await asyncio.sleep(1.05)
-    rs = await asyncio.gather(*[post(srv, chat_body()) for _ in range(7)])
-    assert sorted(r.status_code for r in rs) == [200] * 5 + [429] * 2
 
 async def test_sliding_window_never_exceeded(srv):
     "A steady stream for 1.6 s against 4 per 0.5 s: no 0.5 s window ever holds more than 4 accepted requests."

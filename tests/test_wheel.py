@@ -4,7 +4,6 @@ the stand-in)."""
 import json, os, shutil, subprocess, sys, venv
 from pathlib import Path
 import pytest
-from borg_llm.testing import StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,13 +59,12 @@ def test_dry_run_from_another_folder(installed, tmp_path):
     assert (m["status"], m["dry_run"]) == ("ok", True)
 
 
-def test_real_analysis_from_another_folder(installed, tmp_path):
+def test_real_analysis_from_another_folder(installed, srv, tmp_path):
     env_dir, _ = installed
     repo = shutil.copytree(ROOT/"data"/"repos"/"tinyhttp-py", tmp_path/"tinyhttp-py")
-    with StandIn() as srv:
-        r = _run(env_dir, "analyze", repo, "--out", tmp_path/"r.json", cwd=tmp_path,
-                 env={"BORG_LLM_BASE_URL": srv.base_url, "BORG_LLM_CACHE_DIR": str(tmp_path/"cache")})
-        test_asked = srv.stats.total
+    r = _run(env_dir, "analyze", repo, "--out", tmp_path/"r.json", cwd=tmp_path,
+             env={"BORG_LLM_BASE_URL": srv.base_url, "BORG_LLM_CACHE_DIR": str(tmp_path/"cache")})
+    test_asked = srv.stats.total
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]
     assert (m["status"], m["api_calls"], test_asked) == ("ok", 4, 4)

@@ -3,6 +3,7 @@
 imports this package except the CLI's developer commands, lazily."""
 
 # Names are imported on first use, so `python -m borg_llm.testing.server` does not import its own module twice.
+# `LoopServer` is the product's (`borg_llm.local`), named here for tests that serve an app of their own.
 _LAZY = dict(Ask="schemas", find_schema="schemas", schema_instance="schemas", schema_violation="schemas",
              **{n: "server" for n in ("sample_projects", "DEFAULT_MODELS", "DEFAULT_PARAMS", "DEFAULT_PRICE", "FAULT_KINDS",
                                       "PROVIDER_FAILURES", "Fault", "LoopServer", "Record", "RemoteStandIn", "StandIn",

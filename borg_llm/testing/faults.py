@@ -38,7 +38,8 @@ CASES = (
     Case("429, no Retry-After", "429", "once", "recovered"),
     Case("429, short Retry-After", "429", "once", "recovered", retry_after=0.2),
     Case("429 from the primary, every time", "429", "primary", "fell back"),
-    Case("429, Retry-After 10 h (daily quota)", "429", "every", "degraded", "daily request quota exhausted", retry_after=36000),
+    Case("429, Retry-After 10 h (daily quota)", "429", "every", "degraded", "daily request quota exhausted",
+         retry_after=36000),
     Case("402 out of credits", "402", "every", "degraded", "credits exhausted"),
     Case("500", "500", "primary", "fell back"),
     Case("502", "502", "primary", "fell back"),
@@ -67,8 +68,9 @@ def case_faults(case:Case, # the scenario
                 roster:Roster): # whose primary models `primary` faults
     "The stand-in `Fault`s that play `case` for `roles`."
     if case.kind == "unknown_model": return []
-    return [Fault(case.kind, model=roster[r].model if case.scope == "primary" else None, schema=ROLE_SCHEMAS[r].__name__,
-                  times=1 if case.scope == "once" else None, retry_after=case.retry_after, hang_s=case.hang_s) for r in roles]
+    return [Fault(case.kind, model=roster[r].model if case.scope == "primary" else None,
+                  schema=ROLE_SCHEMAS[r].__name__, times=1 if case.scope == "once" else None,
+                  retry_after=case.retry_after, hang_s=case.hang_s) for r in roles]
 
 # %% ../../nbs/18_faults.ipynb #6197b5f0
 def _short(err:str, n:int=72) -> str:
@@ -98,8 +100,9 @@ class Cell:
     passed: bool
 
 # %% ../../nbs/18_faults.ipynb #124cffbf
-FACTS = dict(name="fault-matrix-demo", languages={"Python": {"files": 4, "lines": 420}}, code_analysis={"quality_score": 6.5},
-             deployment_analysis={"readiness_percent": 40}, doc_analysis={"quality_percent": 55},
+FACTS = dict(name="fault-matrix-demo", languages={"Python": {"files": 4, "lines": 420}},
+             code_analysis={"quality_score": 6.5}, deployment_analysis={"readiness_percent": 40},
+             doc_analysis={"quality_percent": 55},
              readme_excerpt="A small command-line tool that the fault matrix analyses.")
 
 def _fired(srv:StandIn, case:Case) -> bool:
@@ -120,7 +123,8 @@ async def run_cell(case:Case, # the scenario
     async with StandIn(faults=case_faults(case, roles, roster)) as srv:
         s = settings.model_copy(update=dict(base_url=srv.base_url))
         lim = limiter or RateLimiter(s.rpm, s.rate_window_s)
-        async with Panel(s, roster, cache="off", breaker=Breaker(), limiter=lim) as p: a = await analyze_with_llm(FACTS, panel=p, models=models)
+        async with Panel(s, roster, cache="off", breaker=Breaker(), limiter=lim) as p:
+            a = await analyze_with_llm(FACTS, panel=p, models=models)
         meta, fired, n = a["llm_results"]["metadata"], _fired(srv, case), len(srv.stats.chat)
     obs = [observe(meta["roles"][r]) for r in roles]
     outcome = obs[0][0] if len({o for o,_ in obs}) == 1 else "mixed"
@@ -137,8 +141,9 @@ def matrix_settings(timeout:float=0.5, # seconds per HTTP request
                     cache_dir:Path|str|None=None, # where the call log goes; None: a temporary folder
                    ) -> Settings:
     "Settings for running the matrix against stand-ins."
-    return Settings(base_url="http://127.0.0.1:9/api/v1", api_key="sk-standin-no-key", timeout=timeout, max_retries=max_retries,
-                    rpm=100_000, rate_window_s=1, cache_dir=cache_dir or tempfile.mkdtemp(prefix="borg_llm_faults_"))
+    return Settings(base_url="http://127.0.0.1:9/api/v1", api_key="sk-standin-no-key", timeout=timeout,
+                    max_retries=max_retries, rpm=100_000, rate_window_s=1,
+                    cache_dir=cache_dir or tempfile.mkdtemp(prefix="borg_llm_faults_"))
 
 # %% ../../nbs/18_faults.ipynb #44167984
 class FaultMatrix(list):
@@ -155,7 +160,8 @@ async def afault_matrix(cases=CASES, # the rows
                        ) -> FaultMatrix:
     "Run every case at every position."
     s, sem = settings or matrix_settings(), asyncio.Semaphore(concurrency)
-    roster, lim = load_roster(default_roster_path(s)), RateLimiter(s.rpm, s.rate_window_s) # a limiter of this event loop's own
+    roster = load_roster(default_roster_path(s))
+    lim = RateLimiter(s.rpm, s.rate_window_s) # a limiter of this event loop's own
     async def one(c, p):
         async with sem: return await run_cell(c, p, s, roster, lim)
     return FaultMatrix(await asyncio.gather(*[one(c, p) for c in cases for p in positions]))

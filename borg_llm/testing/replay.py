@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from fastcore.basics import patch
 from ..canon import canonical, digest
-from .server import LoopServer
+from ..local import LoopServer
 
 # %% auto #0
 __all__ = ['VOLATILE', 'MISS', 'canonical_body', 'request_key', 'stable', 'Recordings', 'ReplayServer']

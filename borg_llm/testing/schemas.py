@@ -46,8 +46,10 @@ def _string(s, seed, name):
 # %% ../../nbs/15_schema_instances.ipynb #03233d68
 def _bounds(s, step):
     lo, hi = s.get("minimum"), s.get("maximum")
-    if (e := s.get("exclusiveMinimum")) is not None and not isinstance(e, bool): lo = e + step if lo is None else max(lo, e + step)
-    if (e := s.get("exclusiveMaximum")) is not None and not isinstance(e, bool): hi = e - step if hi is None else min(hi, e - step)
+    if (e := s.get("exclusiveMinimum")) is not None and not isinstance(e, bool):
+        lo = e + step if lo is None else max(lo, e + step)
+    if (e := s.get("exclusiveMaximum")) is not None and not isinstance(e, bool):
+        hi = e - step if hi is None else min(hi, e - step)
     if lo is None and hi is None: lo, hi = 0, 10
     return (hi - 10 if lo is None else lo), (lo + 10 if hi is None else hi)
 
@@ -125,7 +127,8 @@ def _push_int(v, s, root) -> bool:
     if isinstance(v, dict):
         for k, ps in (s.get("properties") or {}).items():
             p = _resolve(ps, root)
-            if k in v and p.get("type") == "integer" and any(b in p for b in ("maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum")):
+            bounded = any(b in p for b in ("maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum"))
+            if k in v and p.get("type") == "integer" and bounded:
                 v[k] = p["maximum"] + 1 if "maximum" in p else p["exclusiveMaximum"] if "exclusiveMaximum" in p else \
                        p["minimum"] - 1 if "minimum" in p else p["exclusiveMinimum"]
                 return True
@@ -155,7 +158,8 @@ def _embedded_schema(text:str) -> dict|None:
     while i >= 0:
         try: obj, end = dec.raw_decode(text, i)
         except ValueError: obj, end = None, i + 1
-        if isinstance(obj, dict) and ("properties" in obj or "$defs" in obj or "anyOf" in obj or obj.get("type") in ("object", "array")):
+        if isinstance(obj, dict) and (any(k in obj for k in ("properties", "$defs", "anyOf"))
+                                      or obj.get("type") in ("object", "array")):
             return obj
         i = text.find("{", end)
     return None
@@ -179,9 +183,10 @@ def find_schema(body:dict) -> Ask:
         fn = next((f for f in fns if f.get("name") == want), fns[0])
         return Ask(fn.get("parameters") or {"type": "object", "properties": {}}, "tools", fn.get("name"))
     rf = body.get("response_format") or {}
-    if isinstance(js := rf.get("json_schema"), dict) and isinstance(js.get("schema"), dict): return Ask(js["schema"], "json_schema", js.get("name"))
+    if isinstance(js := rf.get("json_schema"), dict) and isinstance(js.get("schema"), dict):
+        return Ask(js["schema"], "json_schema", js.get("name"))
     if isinstance(rf.get("schema"), dict): return Ask(rf["schema"], "json_object")
     for m in body.get("messages") or []:
-        if isinstance(m, dict) and m.get("role") in ("system", "developer") and (s := _embedded_schema(_text(m.get("content")))):
-            return Ask(s, "system")
+        if not isinstance(m, dict) or m.get("role") not in ("system", "developer"): continue
+        if s := _embedded_schema(_text(m.get("content"))): return Ask(s, "system")
     return Ask(None, "plain")

@@ -15,11 +15,12 @@ from fastcore.script import call_parse, CliError
 from pathlib import Path
 from ..canon import canonical
 from ..config import PROJECT_ROOT
+from ..local import LoopServer
 from .schemas import Ask, find_schema, schema_instance, schema_violation, _h, _text
 
 # %% auto #0
 __all__ = ['FAULT_KINDS', 'PROVIDER_FAILURES', 'DEFAULT_PARAMS', 'DEFAULT_MODELS', 'DEFAULT_PRICE', 'Fault', 'Record', 'Stats',
-           'LoopServer', 'parse_rate', 'StandIn', 'serve', 'main', 'RemoteStandIn', 'sample_projects']
+           'parse_rate', 'StandIn', 'serve', 'main', 'RemoteStandIn', 'sample_projects']
 
 # %% ../../nbs/16_stand_in.ipynb #e63ecf66
 FAULT_KINDS = ("429", "500", "502", "503", "402", "unavailable", "hang", "drop", "invalid_json", "schema_violation",
@@ -131,64 +132,6 @@ def summary(self:Stats) -> dict:
                 by_status={str(k): v for k,v in self.by_status.items()}, by_fault=dict(self.by_fault), n_429=self.n_429,
                 inflight=self.inflight, max_inflight=self.max_inflight, cost=self.cost)
 
-# %% ../../nbs/16_stand_in.ipynb #23ff7086
-class LoopServer:
-    "An aiohttp application served on `host:port` from the running event loop or from a background thread."
-    host, port, _runner, _thread, _loop = "127.0.0.1", 0, None, None, None
-    runner_kw = dict(access_log=None, shutdown_timeout=0.5) # `web.AppRunner` options
-    site_kw = {} # `web.TCPSite` options
-    def app(self) -> web.Application: raise NotImplementedError("a LoopServer subclass gives its app()")
-
-# %% ../../nbs/16_stand_in.ipynb #d4541661
-@patch
-async def astart(self:LoopServer):
-    "Serve from the running event loop; the port is known once this returns."
-    self._runner = web.AppRunner(self.app(), **self.runner_kw)
-    await self._runner.setup()
-    await web.TCPSite(self._runner, self.host, self.port, **self.site_kw).start()
-    self.port = self._runner.addresses[0][1]
-    return self
-
-@patch
-async def astop(self:LoopServer):
-    "Stop serving."
-    if self._runner is not None: await self._runner.cleanup(); self._runner = None
-
-@patch
-async def __aenter__(self:LoopServer): return await self.astart()
-@patch
-async def __aexit__(self:LoopServer, *exc): await self.astop()
-
-# %% ../../nbs/16_stand_in.ipynb #623221fe
-@patch
-def start(self:LoopServer):
-    "Serve from a background thread with its own event loop."
-    if self._thread is not None: return self
-    ready, errs = threading.Event(), []
-    def run():
-        self._loop = loop = asyncio.new_event_loop()
-        try: loop.run_until_complete(self.astart())
-        except BaseException as e: errs.append(e); ready.set(); loop.close(); return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(self.astop()); loop.close()
-    self._thread = threading.Thread(target=run, name=f"{type(self).__name__.lower()}-{id(self):x}", daemon=True)
-    self._thread.start(); ready.wait()
-    if errs: self._thread = None; raise errs[0]
-    return self
-
-# %% ../../nbs/16_stand_in.ipynb #9281442f
-@patch
-def stop(self:LoopServer):
-    "Stop the background server."
-    if self._thread is None: return
-    self._loop.call_soon_threadsafe(self._loop.stop); self._thread.join(); self._thread = None
-
-@patch
-def __enter__(self:LoopServer): return self.start()
-@patch
-def __exit__(self:LoopServer, *exc): self.stop()
-
 # %% ../../nbs/16_stand_in.ipynb #9c7c4747
 DEFAULT_PARAMS = ["tools", "tool_choice", "response_format", "structured_outputs", "max_tokens", "temperature"]
 DEFAULT_MODELS = {m: DEFAULT_PARAMS for m in (
@@ -234,7 +177,8 @@ class StandIn(LoopServer):
     @property
     def base_url(self) -> str: return f"http://{self.host}:{self.port}/api/v1"
     def __repr__(self):
-        return f"StandIn({self.base_url}, latency_s={self.latency_s}, rate_limit={self.rate_limit}, faults={len(self.faults)})"
+        return (f"StandIn({self.base_url}, latency_s={self.latency_s}, rate_limit={self.rate_limit}, "
+                f"faults={len(self.faults)})")
 
 # %% ../../nbs/16_stand_in.ipynb #59f096c8
 @patch
@@ -293,7 +237,8 @@ def _admit(self:StandIn, rec:Record) -> web.Response|None:
             mid = _next_midnight(utc); rec.fault = "daily_limit"
             hs = {"X-RateLimit-Limit": str(self.daily_limit), "X-RateLimit-Remaining": "0",
                   "X-RateLimit-Reset": str(int(mid.timestamp() * 1000))}
-            return _error(429, "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
+            return _error(429, "Rate limit exceeded: free-models-per-day. "
+                               "Add 10 credits to unlock 1000 free model requests per day",
                           {"headers": hs}, {**hs, "Retry-After": str(max(1, math.ceil((mid - utc).total_seconds())))})
         if self.rate_limit:
             n, w = self.rate_limit
@@ -339,7 +284,8 @@ def _route(self:StandIn, cands:list, ask:Ask, rec:Record) -> tuple:
 
 # %% ../../nbs/16_stand_in.ipynb #512b100a
 _FAULT_ERRORS = {
-    "429": (429, "{m} is temporarily rate-limited upstream. Please retry shortly, or add your own key to accumulate your rate limits"),
+    "429": (429, "{m} is temporarily rate-limited upstream. Please retry shortly, "
+                 "or add your own key to accumulate your rate limits"),
     "402": (402, "Insufficient credits. Add more using https://openrouter.ai/settings/credits"),
     "500": (500, "Internal Server Error"),
     "502": (502, "Provider returned error"),
@@ -412,7 +358,8 @@ def _usage(self:StandIn, body:dict, model:str, text:str, kind:str|None) -> dict:
 async def _reply(self:StandIn, body:dict, ask:Ask, model:str, kind:str|None, rec:Record) -> dict:
     "The chat-completion body `model` answers `body` with, content faults applied."
     seed = _h(canonical(body), model)
-    err = {"code": 502, "message": "Provider returned error", "metadata": {"provider_name": "StandIn", "raw": "stand-in fault"}}
+    err = {"code": 502, "message": "Provider returned error",
+           "metadata": {"provider_name": "StandIn", "raw": "stand-in fault"}}
     if kind == "error_body_200": return {"error": err}
     ans = await self._answer(body, ask, model, seed)
     if kind == "schema_violation" and ask.schema is not None:
@@ -475,7 +422,8 @@ async def _chat(self:StandIn, request:web.Request) -> web.StreamResponse:
 async def _models(self:StandIn, request:web.Request) -> web.Response:
     "GET /models: the served models."
     rec = self.stats.begin(request.path, request.headers)
-    data = [{"id": m, "name": m.split("/")[-1].replace(":free", " (free)"), "created": 1735689600, "context_length": 131072,
+    data = [{"id": m, "name": m.split("/")[-1].replace(":free", " (free)"), "created": 1735689600,
+             "context_length": 131072,
              "pricing": {"prompt": f"{self._price(m)[0]:.10g}", "completion": f"{self._price(m)[1]:.10g}"},
              "supported_parameters": list(ps), "expiration_date": None} for m, ps in self.models.items()]
     rec.status = 200; self.stats.end(rec)
@@ -489,8 +437,9 @@ async def _key(self:StandIn, request:web.Request) -> web.Response:
     with self._lock:
         left = None if self.daily_limit is None else max(0, self.daily_limit - self._used_today)
         rl = None if not self.rate_limit else {"requests": self.rate_limit[0], "interval": f"{self.rate_limit[1]:g}s"}
-        data = {"label": "stand-in", "limit": None, "limit_remaining": left, "usage": self.stats.cost, "usage_daily": self._cost_today,
-                "is_free_tier": True, "rate_limit": rl, "requests_today": self._used_today, "daily_limit": self.daily_limit}
+        data = {"label": "stand-in", "limit": None, "limit_remaining": left, "usage": self.stats.cost,
+                "usage_daily": self._cost_today, "is_free_tier": True, "rate_limit": rl,
+                "requests_today": self._used_today, "daily_limit": self.daily_limit}
     rec.status = 200; self.stats.end(rec)
     return web.json_response({"data": data})
 
@@ -498,8 +447,9 @@ async def _key(self:StandIn, request:web.Request) -> web.Response:
 @patch
 def settings(self:StandIn) -> dict:
     "The current settings, JSON-ready."
-    return dict(latency_s=self.latency_s, model_latency=self.model_latency, rate_limit=self.rate_limit, daily_limit=self.daily_limit,
-                faults=[asdict(f) for f in self.faults], models=list(self.models), seed=self.seed, answer_fn=self.answer_fn is not None)
+    return dict(latency_s=self.latency_s, model_latency=self.model_latency, rate_limit=self.rate_limit,
+                daily_limit=self.daily_limit, faults=[asdict(f) for f in self.faults], models=list(self.models),
+                seed=self.seed, answer_fn=self.answer_fn is not None)
 
 # %% ../../nbs/16_stand_in.ipynb #72310090
 def _flag(q, k) -> bool: return q.get(k, "").lower() in ("1", "true", "yes")
