@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'STATUSES', 'HEADLINES', 'tree_paths', 'inventory', 'find_path', 'fact_value',
-           'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'Finding', 'Checked', 'check_answers']
+           'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'Finding', 'Checked', 'todo_claims',
+           'check_answers']
 
 # %% ../nbs/10_verify.ipynb #a7f1d531
 _COUNT = re.compile(r"\s+\(\d+ files?\)$")
@@ -105,6 +106,8 @@ SUBJECTS = {  # subject: (how a text names it, the fact keys that show it presen
     "docker": (r"dockerfiles?|docker(?:[- ]compose)?|containers?|containeri[sz]ation", ("key_files.docker",)),
     "license": (r"licen[cs]es?", ("key_files.license", "checks.license")),
     "readme": (r"readme(?:\.md)?", ("key_files.readme",)),
+    "manifest": (r"(?:package |dependency |project )?manifests?|requirements\.txt|dependency (?:file|list)s?",
+                 ("key_files.manifests",)),
     "docs": (r"documentation|docs", ("key_files.docs",)),
     "deploy": (r"kubernetes|k8s|helm(?: charts?)?|"
                r"deploy(?:ment)? (?:descriptors?|manifests?|configs?|configuration|files?)", ("key_files.deploy",)),
@@ -268,10 +271,21 @@ def _check_pattern(p:str, facts:dict, inv:dict) -> tuple:
 # %% ../nbs/10_verify.ipynb #d9fd5d5e
 def _words(s:str) -> str: return " ".join(re.findall(r"\w+", s.lower()))
 
+_TODO = re.compile(rf"^\W*(?:add|create|write|set up|introduce|provide)\s+(?P<fill>(?:[\w'-]+\s+){{0,2}}?)"
+                   rf"(?:{_SUBJ})\b", re.I)
+
+def todo_claims(text:str) -> list[Claim]:
+    "A priority that asks to add something ('Write a README') claims that it is missing."
+    if not (m := _TODO.match(text or "")): return []
+    fill, nxt = {w.lower() for w in m["fill"].split()}, _NEXT.match(text, m.end())
+    if fill & _NOT_A_CLAIM: return []
+    qual = bool(fill - _GENERIC) or bool(_TAIL.match(text, m.end())) or bool(nxt and nxt[1].lower() not in _FOLLOWERS)
+    return [Claim(m.lastgroup, m.group(), qual)]
+
 def _check_priority(p:str, facts:dict, inv:dict, blockers:list) -> tuple:
     "(status, evidence, reason) of one top priority; `blockers` are (issue, verdict) of the deployment answer."
     if v := _container_rule(p, facts): return v
-    if judged := [judge_absence(c, facts, inv) for c in absence_claims(p)]: return _verdict(judged)
+    if judged := [judge_absence(c, facts, inv) for c in absence_claims(p) + todo_claims(p)]: return _verdict(judged)
     w = _words(p)
     def alike(i): return bool(i) and (i == w or (min(len(i), len(w)) >= 12 and (i in w or w in i)))
     same = next((v for issue, v in blockers if alike(_words(issue))), None)
