@@ -682,6 +682,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'borg_llm.verify._names_path': ('verify.html#_names_path', 'borg_llm/verify.py'),
                                  'borg_llm.verify._norm': ('verify.html#_norm', 'borg_llm/verify.py'),
                                  'borg_llm.verify._paths_in': ('verify.html#_paths_in', 'borg_llm/verify.py'),
+                                 'borg_llm.verify._qualified': ('verify.html#_qualified', 'borg_llm/verify.py'),
                                  'borg_llm.verify._sentence': ('verify.html#_sentence', 'borg_llm/verify.py'),
                                  'borg_llm.verify._shown': ('verify.html#_shown', 'borg_llm/verify.py'),
                                  'borg_llm.verify._truth': ('verify.html#_truth', 'borg_llm/verify.py'),

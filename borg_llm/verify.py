@@ -146,17 +146,20 @@ class Claim(NamedTuple):
     qualified: bool # narrowed ("no integration tests"): facts showing some cannot contradict it
 
 # %% ../nbs/10_verify.ipynb #f4207a33
+def _qualified(fill:set, text:str, end:int) -> bool:
+    "Is a claim narrowed: by its own words ('no integration tests'), a tail ('tests for X') or the next word?"
+    nxt = _NEXT.match(text, end)  # "no README badges" is about badges, not the README
+    return bool(fill - _GENERIC) or bool(_TAIL.match(text, end)) or bool(nxt and nxt[1].lower() not in _FOLLOWERS)
+
 def absence_claims(text:str) -> list[Claim]:
     "The claims in `text` that something is missing."
     out = []
     for m in _CLAIM.finditer(text or ""):
         fill = {w.lower() for w in m["fill"].split()}
         if fill & _NOT_A_CLAIM or _BEFORE.search(text[:m.start()]): continue
-        qual, end, subj = bool(fill - _GENERIC), m.end(), [m.lastgroup]
+        end, subj = m.end(), [m.lastgroup]
         while mm := _MORE.match(text, end): subj.append(mm.lastgroup); end = mm.end()
-        nxt = _NEXT.match(text, end)  # "no README badges" is about badges, not the README
-        qual = qual or bool(_TAIL.match(text, end)) or bool(nxt and nxt[1].lower() not in _FOLLOWERS)
-        out += [Claim(s, text[m.start():end], qual) for s in subj]
+        out += [Claim(s, text[m.start():end], _qualified(fill, text, end)) for s in subj]
     out += [Claim(m.lastgroup, m.group(), False) for m in _AFTER.finditer(text or "")]
     out += [Claim(f"file:{m['file']}", m.group(), False) for m in _FILE_CLAIM.finditer(text or "")
             if not re.fullmatch(SUBJECTS["docker"][0] + "|" + SUBJECTS["readme"][0], m["file"], re.I)]
@@ -277,10 +280,8 @@ _TODO = re.compile(rf"^\W*(?:add|create|write|set up|introduce|provide)\s+(?P<fi
 def todo_claims(text:str) -> list[Claim]:
     "A priority that asks to add something ('Write a README') claims that it is missing."
     if not (m := _TODO.match(text or "")): return []
-    fill, nxt = {w.lower() for w in m["fill"].split()}, _NEXT.match(text, m.end())
-    if fill & _NOT_A_CLAIM: return []
-    qual = bool(fill - _GENERIC) or bool(_TAIL.match(text, m.end())) or bool(nxt and nxt[1].lower() not in _FOLLOWERS)
-    return [Claim(m.lastgroup, m.group(), qual)]
+    fill = {w.lower() for w in m["fill"].split()}
+    return [] if fill & _NOT_A_CLAIM else [Claim(m.lastgroup, m.group(), _qualified(fill, text, m.end()))]
 
 def _check_priority(p:str, facts:dict, inv:dict, blockers:list) -> tuple:
     "(status, evidence, reason) of one top priority; `blockers` are (issue, verdict) of the deployment answer."
