@@ -17,11 +17,12 @@ from .prompts import load_template
 from .blocking import run_sync
 
 # %% auto #0
-__all__ = ['SAMPLES', 'RECORDINGS', 'LABELS', 'ALL_PROJECTS', 'FOUR', 'GRIDS', 'SCORES', 'SCORE_COLS', 'FILE_RE', 'TECH',
-           'MISSING', 'LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'Grid', 'labelled', 'seeded', 'replay_latency', 'run_cell',
-           'ReplayMiss', 'record_cmd', 'load_facts', 'arun_grid', 'run_grid', 'reliability', 'stability', 'agreement',
-           'claims', 'example_answers', 'copied_fields', 'load_labels', 'named', 'must_not_hits', 'valid_blocker',
-           'in_bands', 'words', 'example_words', 'copied_words', 'scorecard', 'benchmark', 'grid_models', 'record']
+__all__ = ['SAMPLES', 'RECORDINGS', 'LABELS', 'ALL_PROJECTS', 'FOUR', 'ZEROSHOT', 'DEFAULT_VARIANT', 'GRIDS', 'SCORES',
+           'SCORE_COLS', 'FILE_RE', 'TECH', 'MISSING', 'LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'Grid', 'labelled',
+           'seeded', 'replay_latency', 'run_cell', 'ReplayMiss', 'record_cmd', 'load_facts', 'arun_grid', 'run_grid',
+           'reliability', 'stability', 'agreement', 'claims', 'example_answers', 'copied_fields', 'load_labels',
+           'named', 'must_not_hits', 'valid_blocker', 'in_bands', 'words', 'example_words', 'copied_words', 'scorecard',
+           'benchmark', 'grid_models', 'record']
 
 # %% ../nbs/19_evals.ipynb #13dd23fe
 SAMPLES = PROJECT_ROOT/"data"/"samples"
@@ -53,18 +54,23 @@ def labelled(labels:Path=LABELS) -> tuple[str, ...]:
 
 ALL_PROJECTS = ("ledgerd", "recipe-board", "snake-toy", "team-handbook", "tinyhttp-py")
 FOUR = ("tinyhttp-py", "ledgerd", "team-handbook", "quickpoll") # a library, a service, a docs repo, an injection
+ZEROSHOT = {r: f"{r}-rubric-zeroshot" for r in ROLES}
+DEFAULT_VARIANT = "rubric, zero-shot, checklist business" # what the Qwen rosters ask: the zero-shot rubric prompts,
+                                                         # with market viability counted from five questions
 _QWEN = dict(roster="roster.local.qwen2.5-coder-0.5b.toml", recordings="local-models.jsonl", repeats=1)
 GRIDS = {
     "prompts": Grid("prompts", variants={"seed prompts": {r: r for r in ROLES},
                                          "rubric, two examples": {r: f"{r}-rubric" for r in ROLES},
-                                         "rubric, zero-shot": {},
-                                         "rubric, zero-shot, v2 architect": {"architect": "architect-rubric-zeroshot-v2"}},
+                                         "rubric, zero-shot": ZEROSHOT,
+                                         "rubric, zero-shot, v2 architect":
+                                             ZEROSHOT | {"architect": "architect-rubric-zeroshot-v2"},
+                                         DEFAULT_VARIANT: {}},
                     models={"qwen2.5-coder-0.5b": {}, "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}},
                     projects=FOUR, **_QWEN),
-    "models": Grid("models", variants={"rubric, zero-shot": {}},
+    "models": Grid("models", variants={DEFAULT_VARIANT: {}},
                    models={"smollm2-135m": {"model": "smollm2-135m"}, "qwen2.5-coder-0.5b": {},
                            "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}}, projects=labelled(), **_QWEN),
-    "benchmark": Grid("benchmark", variants={"rubric, zero-shot": {}}, models={"qwen2.5-coder-1.5b": {}},
+    "benchmark": Grid("benchmark", variants={DEFAULT_VARIANT: {}}, models={"qwen2.5-coder-1.5b": {}},
                       projects=labelled(), **{**_QWEN, "roster": "roster.local.qwen2.5-coder-1.5b.toml", "repeats": 3}),
 }
 

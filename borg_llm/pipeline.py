@@ -93,7 +93,8 @@ def _signals(facts:dict) -> SimpleNamespace:
 # %% ../nbs/11_pipeline.ipynb #b4f0ba52
 def _dry_blockers(s:SimpleNamespace) -> list[dict]:
     "The deployment blockers the signals show, each with its evidence."
-    b = [] if s.tests else [dict(issue="No automated tests", evidence="key_files.tests", severity="high")]
+    b = [] if s.tests or s.kind == "docs" else [  # a docs project has no code to test
+        dict(issue="No automated tests", evidence="key_files.tests", severity="high")]
     if not s.ci:
         b.append(dict(issue="No CI configuration", evidence="key_files.ci", severity="high" if s.tests else "medium"))
     if not (s.docker or s.deploy) and s.kind not in NO_CONTAINER_KINDS:

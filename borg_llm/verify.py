@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'STATUSES', 'HEADLINES', 'tree_paths', 'inventory', 'find_path', 'fact_value',
-           'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'Finding', 'Checked', 'todo_claims',
-           'check_answers']
+__all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'NO_CODE_SUBJECTS', 'PROBLEMS', 'STATUSES', 'HEADLINES', 'tree_paths', 'inventory',
+           'find_path', 'fact_value', 'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'Finding', 'Checked',
+           'todo_claims', 'check_answers']
 
 # %% ../nbs/10_verify.ipynb #a7f1d531
 _COUNT = re.compile(r"\s+\(\d+ files?\)$")
@@ -151,17 +151,23 @@ def _qualified(fill:set, text:str, end:int) -> bool:
     nxt = _NEXT.match(text, end)  # "no README badges" is about badges, not the README
     return bool(fill - _GENERIC) or bool(_TAIL.match(text, end)) or bool(nxt and nxt[1].lower() not in _FOLLOWERS)
 
+_IDENT = re.compile(r"\s*[A-Za-z]+(?:_[A-Za-z]+)+\s*")
+
+def _as_words(text:str|None) -> str:
+    "A finding written as an identifier ('no_tests') read as the words it stands for."
+    return (text or "").replace("_", " ") if _IDENT.fullmatch(text or "") else (text or "")
+
 def absence_claims(text:str) -> list[Claim]:
     "The claims in `text` that something is missing."
-    out = []
-    for m in _CLAIM.finditer(text or ""):
+    out, text = [], _as_words(text)
+    for m in _CLAIM.finditer(text):
         fill = {w.lower() for w in m["fill"].split()}
         if fill & _NOT_A_CLAIM or _BEFORE.search(text[:m.start()]): continue
         end, subj = m.end(), [m.lastgroup]
         while mm := _MORE.match(text, end): subj.append(mm.lastgroup); end = mm.end()
         out += [Claim(s, text[m.start():end], _qualified(fill, text, end)) for s in subj]
-    out += [Claim(m.lastgroup, m.group(), False) for m in _AFTER.finditer(text or "")]
-    out += [Claim(f"file:{m['file']}", m.group(), False) for m in _FILE_CLAIM.finditer(text or "")
+    out += [Claim(m.lastgroup, m.group(), False) for m in _AFTER.finditer(text)]
+    out += [Claim(f"file:{m['file']}", m.group(), False) for m in _FILE_CLAIM.finditer(text)
             if not re.fullmatch(SUBJECTS["docker"][0] + "|" + SUBJECTS["readme"][0], m["file"], re.I)]
     return list(dict.fromkeys(out))
 
@@ -187,6 +193,7 @@ def shows(facts:dict, subject:str) -> bool|None:
 
 # %% ../nbs/10_verify.ipynb #95407d86
 NO_CONTAINER_KINDS = ("library", "cli", "template", "docs")
+NO_CODE_SUBJECTS = ("manifest", "tests") # what a docs project, having no code, never needs
 _CONTAINER = re.compile(r"\b(?:docker\w*|containers?|containeri[sz]\w*|kubernetes|k8s|helm)\b", re.I)
 _DOCS_WORDS = re.compile(r"\b(?:docs?|documentation|pages?|chapters?|sections?|markdown|content|navigation|site|"
                          r"guides?|handbook|topics?|index|table of contents)\b", re.I)
@@ -198,10 +205,33 @@ def _kind_shown(facts:dict) -> str:
     ev = facts.get("kind_evidence")
     return f"kind = {_dump(_kind(facts))}" + (f"; kind_evidence = {_dump(ev)}" if ev else "")
 
-def _container_rule(text:str, facts:dict):
-    "A contradiction if `text` asks a project that never ships in a container for one."
-    if _kind(facts) in NO_CONTAINER_KINDS and _CONTAINER.search(text):
-        return "contradicted", _kind_shown(facts), f"a {_kind(facts)} ships to a registry or a site, not in a container"
+def _kind_rule(text:str, # the finding
+               facts:dict, # the project's facts
+               claims:list, # the finding's claims that something is missing
+              ):
+    "A contradiction if `text` asks for what the project's kind never needs: a container, or code for a docs project."
+    kind = _kind(facts)
+    if kind in NO_CONTAINER_KINDS and _CONTAINER.search(text):
+        return "contradicted", _kind_shown(facts), f"a {kind} ships to a registry or a site, not in a container"
+    if kind == "docs" and any(c.subject in NO_CODE_SUBJECTS and not c.qualified for c in claims):
+        return "contradicted", _kind_shown(facts), "a docs project has no code to package or test"
+
+# %% ../nbs/10_verify.ipynb #57a9ae37
+PROBLEMS = {  # check: (how a text reports the problem, the check's value that rules it out)
+    "binary_artifacts": (r"(?:committed|checked[- ]in) binar(?:y|ies)\w*|binar(?:y|ies)(?: artifacts?| files?)? "
+                         r"(?:in|committed to|checked into) (?:the )?(?:repo\w*|tree|source\w*|git)|"
+                         r"^\W*binary artifacts?\W*$", False),  # the last: a finding that is just those words
+    "pinned_actions": (r"unpinned (?:github |ci )?actions?|actions? (?:are |is )?not pinned", True),
+}
+
+def _problem_rule(text:str, facts:dict):
+    "A contradiction if `text` reports a problem that the facts' `checks` rule out."
+    for key, (rx, clear) in PROBLEMS.items():
+        found, check = fact_value(facts, f"checks.{key}")
+        m = re.search(rf"\b(?:{rx})\b", _as_words(text), re.I)
+        if m and found and isinstance(check, dict) and check.get("value") is clear \
+           and not re.search(rf"{_NEG}\s+(?:[\w'-]+\s+){{0,2}}$", text[:m.start()], re.I):
+            return "contradicted", _shown(f"checks.{key}", check), f"checks.{key} rules it out"
 
 # %% ../nbs/10_verify.ipynb #02ebe7ab
 STATUSES = ("confirmed", "contradicted", "unverifiable")
@@ -240,9 +270,10 @@ def _verdict(judged:list) -> tuple:
 def _check_blocker(b:dict, facts:dict, inv:dict) -> tuple:
     "(status, evidence, reason) of one deployment blocker."
     issue, cited = str(b.get("issue") or ""), str(b.get("evidence") or "")
-    if v := _container_rule(f"{issue} {cited}", facts): return v
+    claims = absence_claims(issue)
+    if v := _kind_rule(f"{issue} {cited}", facts, claims) or _problem_rule(issue, facts): return v
     kind, shown = cite(cited, facts, inv)
-    if judged := [judge_absence(c, facts, inv) for c in absence_claims(issue)]:
+    if judged := [judge_absence(c, facts, inv) for c in claims]:
         v = _verdict(judged)
         agrees = v[0] == "unverifiable" and kind == "empty"
         return ("confirmed", shown, "the cited fact is empty, as claimed") if agrees else v
@@ -279,14 +310,16 @@ _TODO = re.compile(rf"^\W*(?:add|create|write|set up|introduce|provide)\s+(?P<fi
 
 def todo_claims(text:str) -> list[Claim]:
     "A priority that asks to add something ('Write a README') claims that it is missing."
-    if not (m := _TODO.match(text or "")): return []
+    text = _as_words(text)
+    if not (m := _TODO.match(text)): return []
     fill = {w.lower() for w in m["fill"].split()}
     return [] if fill & _NOT_A_CLAIM else [Claim(m.lastgroup, m.group(), _qualified(fill, text, m.end()))]
 
 def _check_priority(p:str, facts:dict, inv:dict, blockers:list) -> tuple:
     "(status, evidence, reason) of one top priority; `blockers` are (issue, verdict) of the deployment answer."
-    if v := _container_rule(p, facts): return v
-    if judged := [judge_absence(c, facts, inv) for c in absence_claims(p) + todo_claims(p)]: return _verdict(judged)
+    claims = absence_claims(p) + todo_claims(p)
+    if v := _kind_rule(p, facts, claims) or _problem_rule(p, facts): return v
+    if judged := [judge_absence(c, facts, inv) for c in claims]: return _verdict(judged)
     w = _words(p)
     def alike(i): return bool(i) and (i == w or (min(len(i), len(w)) >= 12 and (i in w or w in i)))
     same = next((v for issue, v in blockers if alike(_words(issue))), None)

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from borg_llm.config import prompts_dir
-from borg_llm.evals import (GRIDS, ReplayMiss, agreement, claims, copied_fields, example_answers, reliability, run_grid,
-                            stability)
+from borg_llm.evals import (DEFAULT_VARIANT, GRIDS, ReplayMiss, agreement, claims, copied_fields, example_answers,
+                            reliability, run_grid, stability)
 
 
 def row(**kw):
@@ -259,7 +259,7 @@ def test_benchmark_grid_records_replays_and_scores(tmp_path):
     assert len(rep) == 8 and set(rep.status) == {"ok"} and rep.answer.tolist() == rec.answer.tolist()
     assert {"confirmed", "contradicted", "unverifiable"} <= set(rep.columns)  # the verifier's counts, None if absent
     bm = benchmark(rep)
-    assert bm.index.tolist() == [(*g.models, "rubric, zero-shot")] and bm.analyses.iloc[0] == 2
+    assert bm.index.tolist() == [(*g.models, DEFAULT_VARIANT)] and bm.analyses.iloc[0] == 2
     with pytest.raises(ConfigError, match="unknown grid 'nope'"): record("nope")
 
 
