@@ -697,6 +697,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'borg_llm.verify.find_path': ('verify.html#find_path', 'borg_llm/verify.py'),
                                  'borg_llm.verify.inventory': ('verify.html#inventory', 'borg_llm/verify.py'),
                                  'borg_llm.verify.judge_absence': ('verify.html#judge_absence', 'borg_llm/verify.py'),
+                                 'borg_llm.verify.needs': ('verify.html#needs', 'borg_llm/verify.py'),
                                  'borg_llm.verify.shows': ('verify.html#shows', 'borg_llm/verify.py'),
                                  'borg_llm.verify.todo_claims': ('verify.html#todo_claims', 'borg_llm/verify.py'),
                                  'borg_llm.verify.tree_paths': ('verify.html#tree_paths', 'borg_llm/verify.py')}}}

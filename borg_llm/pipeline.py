@@ -15,7 +15,7 @@ from .config import (ROLES, SPECIALISTS, Roster, Settings, default_roster_path, 
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS
 from .client import Call, Panel
 from .prompts import render
-from .verify import NO_CONTAINER_KINDS, STATUSES, Checked, check_answers, shows
+from .verify import STATUSES, Checked, check_answers, needs, shows
 
 # %% auto #0
 __all__ = ['Analysis', 'dry_answers', 'analyze_with_llm', 'summary', 'analyze']
@@ -93,11 +93,11 @@ def _signals(facts:dict) -> SimpleNamespace:
 # %% ../nbs/11_pipeline.ipynb #b4f0ba52
 def _dry_blockers(s:SimpleNamespace) -> list[dict]:
     "The deployment blockers the signals show, each with its evidence."
-    b = [] if s.tests or s.kind == "docs" else [  # a docs project has no code to test
+    b = [] if s.tests or not needs(s.kind, "tests") else [
         dict(issue="No automated tests", evidence="key_files.tests", severity="high")]
     if not s.ci:
         b.append(dict(issue="No CI configuration", evidence="key_files.ci", severity="high" if s.tests else "medium"))
-    if not (s.docker or s.deploy) and s.kind not in NO_CONTAINER_KINDS:
+    if not (s.docker or s.deploy) and needs(s.kind, "docker"):
         b.append(dict(issue="No Dockerfile or other deployment descriptor", evidence="key_files.docker",
                       severity="medium"))
     if s.ready < 50:
@@ -117,7 +117,7 @@ def _dry_roles(facts:dict, s:SimpleNamespace, blockers:list[dict]) -> dict:
     qs, w = "unknown" if s.q is None else f"{s.q:g}/10", "with" if s.tests else "without"
     viability = max(0, min(10, round(2 + s.doc/25 + (2 if s.tests else 0) + (1 if s.docker else 0))))
     ship = "build the existing Dockerfile" if s.docker else \
-           "publish releases from CI" if s.kind in NO_CONTAINER_KINDS else "add a Dockerfile"
+           "add a Dockerfile" if needs(s.kind, "docker") else "publish releases from CI"
     readme = _first_paragraph(facts.get("readme_excerpt") or facts.get("readme_text") or "")
     return dict(
         architect=dict(architecture_assessment=f"{s.name} is mainly {s.lang} ({s.files} files, {s.lines} lines); "

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'NO_CODE_SUBJECTS', 'PROBLEMS', 'STATUSES', 'HEADLINES', 'tree_paths', 'inventory',
-           'find_path', 'fact_value', 'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'Finding', 'Checked',
-           'todo_claims', 'check_answers']
+           'find_path', 'fact_value', 'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'needs', 'Finding',
+           'Checked', 'todo_claims', 'check_answers']
 
 # %% ../nbs/10_verify.ipynb #a7f1d531
 _COUNT = re.compile(r"\s+\(\d+ files?\)$")
@@ -205,6 +205,13 @@ def _kind_shown(facts:dict) -> str:
     ev = facts.get("kind_evidence")
     return f"kind = {_dump(_kind(facts))}" + (f"; kind_evidence = {_dump(ev)}" if ev else "")
 
+def needs(kind:str, # the facts' kind, e.g. "docs"
+          subject:str, # a key of SUBJECTS, e.g. "tests"
+         ) -> bool:
+    "Does a project of `kind` need `subject`? Not a container for `NO_CONTAINER_KINDS`, nor a manifest or tests for docs."
+    if subject in ("docker", "deploy"): return kind not in NO_CONTAINER_KINDS
+    return not (kind == "docs" and subject in NO_CODE_SUBJECTS)
+
 def _kind_rule(text:str, # the finding
                facts:dict, # the project's facts
                claims:list, # the finding's claims that something is missing
@@ -213,7 +220,7 @@ def _kind_rule(text:str, # the finding
     kind = _kind(facts)
     if kind in NO_CONTAINER_KINDS and _CONTAINER.search(text):
         return "contradicted", _kind_shown(facts), f"a {kind} ships to a registry or a site, not in a container"
-    if kind == "docs" and any(c.subject in NO_CODE_SUBJECTS and not c.qualified for c in claims):
+    if any(c.subject in NO_CODE_SUBJECTS and not needs(kind, c.subject) and not c.qualified for c in claims):
         return "contradicted", _kind_shown(facts), "a docs project has no code to package or test"
 
 # %% ../nbs/10_verify.ipynb #57a9ae37

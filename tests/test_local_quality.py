@@ -1,16 +1,16 @@
 """The default local model's answers, in two parts. The recorded benchmark (`GRIDS["benchmark"]`: the default roster,
 11 labelled projects, seeds 1-3, recorded live from this model) is checked in full: every answer schema-valid at the
 first attempt, no field empty, no field a copy of a worked example. One project (snake-toy, the README's first
-command) is then judged live by the installed model through llama.cpp's server, with the same checks, so CI sees the
-real model answer. The time per live analysis is printed, not asserted: it is a benchmark figure
-(bench/bench_local.py). Set BORG_LLM_QUALITY_BASE_URL to reuse a running server."""
+command) is then judged live by the installed model through llama.cpp's server, with the same checks and the recorded
+prompts, so CI sees the real model answer. The time per live analysis is printed, not asserted: it is a benchmark
+figure (bench/bench_local.py). Set BORG_LLM_QUALITY_BASE_URL to reuse a running server."""
 import json, os, re, time
 
 import pytest
 
 from borg_llm import local
 from borg_llm.config import prompts_dir
-from borg_llm.evals import GRIDS, copied_fields, example_answers, run_grid
+from borg_llm.evals import GRIDS, _leaves, copied_fields, example_answers, run_grid
 
 MODEL = local.DEFAULT_MODEL
 BENCH = GRIDS["benchmark"]
@@ -41,14 +41,6 @@ def live(tmp_path_factory):
     with local.local_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run_live(url)
 
 
-def _strings(o):
-    if isinstance(o, str): yield o
-    elif isinstance(o, dict):
-        for v in o.values(): yield from _strings(v)
-    elif isinstance(o, list):  # a list may be empty: the verifier removes contradicted items (a docs repo's patterns)
-        for v in o: yield from _strings(v)
-
-
 def _examples(role):
     "Worked examples of every template for `role` (architect.toml, architect-rubric.toml, ...)."
     names = [p.stem for p in prompts_dir().glob(f"{role}*.toml")]
@@ -64,7 +56,7 @@ def _valid_at_first_attempt(df, n):
 
 def _empty_fields(df):
     return [(p, r) for p, r, a in zip(df.project, df.role, df.answer) if a is not None and a == a
-            and any(not s.strip() for s in _strings(json.loads(a)))]
+            and any(not s.strip() for s in _leaves(json.loads(a)))]
 
 
 def _copies(df):
@@ -110,9 +102,10 @@ def test_live_answers_have_no_empty_field_and_no_copy(live):
 
 
 @needs_model
-def test_live_time_is_reported(live, recorded, capsys):
+def test_live_run_asks_what_was_recorded(live, recorded, capsys):
+    "The live analysis sends the recorded seed-1 requests' prompts; its time, and how many answers match, are printed."
     df, secs = live
     rec = recorded[(recorded.project == "snake-toy") & (recorded.seed == 1)]
+    assert df[["role", "prompt", "prompt_sha"]].values.tolist() == rec[["role", "prompt", "prompt_sha"]].values.tolist()
     same = sum(a == b for a, b in zip(df.answer, rec.answer))
     with capsys.disabled(): print(f"\n{MODEL} live on snake-toy: {secs:.1f} s, {same} of 4 answers as recorded")
-    assert secs > 0
