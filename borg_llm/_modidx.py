@@ -185,6 +185,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'borg_llm.evals.load_labels': ('evals.html#load_labels', 'borg_llm/evals.py'),
                                 'borg_llm.evals.must_not_hits': ('evals.html#must_not_hits', 'borg_llm/evals.py'),
                                 'borg_llm.evals.named': ('evals.html#named', 'borg_llm/evals.py'),
+                                'borg_llm.evals.prune': ('evals.html#prune', 'borg_llm/evals.py'),
                                 'borg_llm.evals.record': ('evals.html#record', 'borg_llm/evals.py'),
                                 'borg_llm.evals.record_cmd': ('evals.html#record_cmd', 'borg_llm/evals.py'),
                                 'borg_llm.evals.reliability': ('evals.html#reliability', 'borg_llm/evals.py'),

@@ -22,7 +22,7 @@ __all__ = ['SAMPLES', 'RECORDINGS', 'LABELS', 'ALL_PROJECTS', 'FOUR', 'ZEROSHOT'
            'seeded', 'replay_latency', 'run_cell', 'ReplayMiss', 'record_cmd', 'load_facts', 'arun_grid', 'run_grid',
            'reliability', 'stability', 'agreement', 'claims', 'example_answers', 'copied_fields', 'load_labels',
            'named', 'must_not_hits', 'valid_blocker', 'in_bands', 'words', 'example_words', 'copied_words', 'scorecard',
-           'benchmark', 'grid_models', 'record']
+           'benchmark', 'grid_models', 'record', 'prune']
 
 # %% ../nbs/19_evals.ipynb #13dd23fe
 SAMPLES = PROJECT_ROOT/"data"/"samples"
@@ -186,6 +186,7 @@ async def arun_grid(grid:Grid, # what to run
                     recordings:Path=RECORDINGS, # folder of recordings
                     directory:Path|None=None, # prompts folder; None: the repository's prompts/
                     progress:bool=False, # print one line per cell
+                    asked:set|None=None, # replay and record: gets the keys of the requests the grid made
                    ) -> pd.DataFrame:
     "Run `grid`; one row per model call."
     directory, api_key = Path(directory or prompts_dir()), api_key or os.environ.get("OPENROUTER_API_KEY")
@@ -197,6 +198,7 @@ async def arun_grid(grid:Grid, # what to run
             rows = await _run_cells(grid, s, directory, samples, progress)
     finally:
         if rs is not None: await rs.astop()
+        if rs is not None and asked is not None: asked.update(rs.hits, rs.misses)
     df = pd.DataFrame(rows)
     if rs is not None and rs.misses:
         raise ReplayMiss(f"{len(set(rs.misses))} request(s) of grid {grid.name!r} have no recording in "
@@ -501,9 +503,29 @@ def record(name:str, # a grid in GRIDS
     print(f"recorded grid {name!r} in {time.monotonic() - t0:.0f}s: {len(df)} calls, {failed} failed")
     return df
 
+# %% ../nbs/19_evals.ipynb #4e9083bb
+def prune(recordings:Path=RECORDINGS, # folder of recordings
+          grids:dict|None=None, # name → Grid; None: GRIDS
+         ) -> dict[str, tuple[int, int]]:
+    "Drop the recordings no grid asks for: recordings file → (kept, dropped); nothing is dropped if a grid misses."
+    from borg_llm.testing.replay import Recordings # a test double's file format: only replays need it
+    grids, asked = grids or GRIDS, {}
+    for g in grids.values(): run_grid(g, recordings=recordings, asked=asked.setdefault(g.recordings, set()))
+    out = {}
+    for f, keys in sorted(asked.items()):
+        recs = Recordings(Path(recordings)/f)
+        stale = set(recs) - keys
+        for k in stale: del recs[k]
+        if stale: recs.save()
+        out[f] = (len(recs), len(stale))
+    return out
+
 # %% ../nbs/19_evals.ipynb #31e2ae2c
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if len(sys.argv) < 3 or sys.argv[1] != "record":
-        sys.exit(f"usage: python -m borg_llm.evals record {{{'|'.join(GRIDS)}}} [UPSTREAM_URL]")
-    try: record(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
-    except ConfigError as e: sys.exit(f"error: {e}")
+    try:
+        if sys.argv[1:] == ["prune"]:
+            for f, (kept, dropped) in prune().items(): print(f"{f}: kept {kept} recordings, dropped {dropped}")
+        elif len(sys.argv) in (3, 4) and sys.argv[1] == "record":
+            record(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+        else: sys.exit(f"usage: python -m borg_llm.evals record {{{'|'.join(GRIDS)}}} [UPSTREAM_URL] | prune")
+    except (ConfigError, ReplayMiss) as e: sys.exit(f"error: {e}")

@@ -66,12 +66,33 @@ def test_copies_of_examples():
     assert copied_fields(mine, ex) == []  # an equal enum value is not a copy
 
 
+from borg_llm.evals import RECORDINGS, prune
+from borg_llm.testing.replay import Recordings
+
+
 def test_replay_miss_names_the_record_command(tmp_path):
     d = tmp_path/"prompts"; shutil.copytree(prompts_dir(), d)
     (d/"business.toml").write_text((d/"business.toml").read_text().replace("candid", "blunt"))
     g = GRIDS["prompts"].subset(projects=("snake-toy",), repeats=1, variants={"seed": {"business": "business"}})
     with pytest.raises(ReplayMiss, match="python -m borg_llm.evals record prompts"):
         run_grid(g, directory=d, recordings=tmp_path)
+
+
+def test_checked_in_recordings_hold_only_what_a_grid_asks_for(tmp_path):
+    "Every grid replays from the checked-in file, and pruning a copy of it drops nothing."
+    shutil.copytree(RECORDINGS, tmp_path, dirs_exist_ok=True)
+    assert prune(tmp_path) == {g.recordings: (len(Recordings(RECORDINGS/g.recordings)), 0) for g in GRIDS.values()}
+
+
+def test_prune_keeps_what_is_asked_and_drops_nothing_when_a_grid_misses(tmp_path):
+    shutil.copytree(RECORDINGS, tmp_path, dirs_exist_ok=True)
+    f, before = tmp_path/GRIDS["benchmark"].recordings, (tmp_path/GRIDS["benchmark"].recordings).read_text()
+    snake = GRIDS["benchmark"].subset(projects=("snake-toy",), repeats=1)
+    hotter = snake.subset(models={"hotter": {"temperature": 0.99}})  # requests nobody recorded
+    with pytest.raises(ReplayMiss): prune(tmp_path, {"snake": snake, "hotter": hotter})
+    assert f.read_text() == before
+    assert prune(tmp_path, {"snake": snake}) == {f.name: (4, len(Recordings(RECORDINGS/f.name)) - 4)}
+    assert len(run_grid(snake, recordings=tmp_path)) == 4
 
 
 # --- labels and the label-based metrics ---------------------------------------------------------------------------

@@ -78,13 +78,13 @@ class ReplayServer(LoopServer):
         if mode == "record" and not upstream: raise ValueError("record mode needs an upstream base URL")
         self.recs, self.mode, self.upstream = Recordings(path), mode, (upstream or "").rstrip("/")
         self.record_cmd, self.api_key, self.port, self.timeout = record_cmd, api_key, port, timeout
-        self.hits, self.misses, self.recorded = 0, [], 0
+        self.hits, self.misses, self.recorded = [], [], 0 # the keys served and missed, in order
         self._session = None
 
     @property
     def base_url(self) -> str: return f"http://127.0.0.1:{self.port}/v1"
     def __repr__(self):
-        return (f"ReplayServer({self.mode}, {self.recs.path.name}: {len(self.recs)} recordings, hits={self.hits}, "
+        return (f"ReplayServer({self.mode}, {self.recs.path.name}: {len(self.recs)} recordings, hits={len(self.hits)}, "
                 f"misses={len(self.misses)})")
 
 # %% ../../nbs/17_replay.ipynb #14173bfe
@@ -96,7 +96,7 @@ def _miss(self:ReplayServer, key:str) -> web.Response:
 
 @patch
 def _hit(self:ReplayServer, rec:dict) -> web.Response:
-    self.hits += 1
+    self.hits.append(rec["key"])
     return web.json_response({**rec["response"], "borg_replay": {"key": rec["key"], "latency_s": rec["latency_s"]}})
 
 # %% ../../nbs/17_replay.ipynb #2f61e3d0
