@@ -73,6 +73,8 @@ GRIDS = {
     "benchmark": Grid("benchmark", variants={DEFAULT_VARIANT: {}}, models={"qwen2.5-coder-1.5b": {}},
                       projects=labelled(), **{**_QWEN, "roster": "roster.local.qwen2.5-coder-1.5b.toml", "repeats": 3}),
 }
+GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants={
+    "v2 architect, checklist business": {"architect": "architect-rubric-zeroshot-v2"}}) # the benchmark, v2 architect
 
 # %% ../nbs/19_evals.ipynb #4b31ee35
 def seeded(roster:Roster, seed:int|None) -> Roster:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'NO_CODE_SUBJECTS', 'PROBLEMS', 'STATUSES', 'HEADLINES', 'tree_paths', 'inventory',
-           'find_path', 'fact_value', 'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'needs', 'Finding',
-           'Checked', 'todo_claims', 'check_answers']
+__all__ = ['SUBJECTS', 'NO_CONTAINER_KINDS', 'NO_CODE_SUBJECTS', 'PROBLEMS', 'STATUSES', 'HEADLINES', 'STRUCK', 'tree_paths',
+           'inventory', 'find_path', 'fact_value', 'cite', 'Claim', 'absence_claims', 'judge_absence', 'shows', 'needs',
+           'Finding', 'Checked', 'todo_claims', 'check_answers']
 
 # %% ../nbs/10_verify.ipynb #a7f1d531
 _COUNT = re.compile(r"\s+\(\d+ files?\)$")
@@ -208,7 +208,7 @@ def _kind_shown(facts:dict) -> str:
 def needs(kind:str, # the facts' kind, e.g. "docs"
           subject:str, # a key of SUBJECTS, e.g. "tests"
          ) -> bool:
-    "Does a project of `kind` need `subject`? Not a container for `NO_CONTAINER_KINDS`, nor a manifest or tests for docs."
+    "Does a project of `kind` need `subject`? No container for `NO_CONTAINER_KINDS`; no manifest or tests for docs."
     if subject in ("docker", "deploy"): return kind not in NO_CONTAINER_KINDS
     return not (kind == "docs" and subject in NO_CODE_SUBJECTS)
 
@@ -348,6 +348,27 @@ def _check_text(role:str, field:str, text:str, facts:dict, inv:dict) -> list[Fin
     return [Finding(role, field, _sentence(text, max(0, text.find(c.phrase))), *judge_absence(c, facts, inv))
             for c in absence_claims(text)]
 
+# %% ../nbs/10_verify.ipynb #6535ac51
+STRUCK = "(struck: the facts contradict what was written here; see the contradicted findings)"
+
+def _strike(text:str, findings:list[Finding]) -> str:
+    "`text` without the sentences of its contradicted `findings`; '' if nothing is left."
+    for f in findings:
+        if f.status == "contradicted": text = text.replace(f.text, " ")
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+def _check_free(role:str, field:str, v:str|list, facts:dict, inv:dict) -> tuple[str|list, list[Finding]]:
+    "A free-text field (or list of them) with its contradicted sentences struck, and its findings."
+    if isinstance(v, str):
+        fs = _check_text(role, field, v, facts, inv)
+        return (_strike(v, fs) or STRUCK) if fs else v, fs
+    items, found = [], []
+    for i, s in enumerate(v):
+        fs = _check_text(role, f"{field}[{i}]", s, facts, inv) if isinstance(s, str) else []
+        found += fs
+        if (s := _strike(s, fs) if fs else s): items.append(s)
+    return items, found
+
 # %% ../nbs/10_verify.ipynb #50168ec7
 def _headline(role:str, a:dict, facts:dict, inv:dict, blockers:list) -> list[tuple]:
     "(field, item, text, verdict) for each item of `role`'s headline list."
@@ -366,7 +387,7 @@ def _headline(role:str, a:dict, facts:dict, inv:dict, blockers:list) -> list[tup
 def check_answers(answers:dict, # role → answer dict for the specialists, and optionally the aggregator; None if failed
                   facts:dict, # the project's facts, as the models saw them
                  ) -> Checked:
-    "Mark each finding confirmed, contradicted or unverifiable from `facts`; drop contradicted ones from the headlines."
+    "Mark each finding confirmed, contradicted or unverifiable from `facts`; drop contradicted ones from the answers."
     inv, out, found = inventory(facts), {}, []
     dep = answers.get("deployment") if isinstance(answers.get("deployment"), dict) else {}
     blockers = [(b.get("issue") or "", _check_blocker(b, facts, inv)) for b in dep.get("deployment_blockers") or []
@@ -377,10 +398,8 @@ def check_answers(answers:dict, # role → answer dict for the specialists, and 
         found += [Finding(role, f"{HEADLINES[role]}[{i}]", t, *v) for i, _, t, v in head]
         if head: a[HEADLINES[role]] = [x for _, x, _, v in head if v[0] != "contradicted"]
         for k, v in answers[role].items():
-            if k == HEADLINES.get(role): continue
-            if isinstance(v, str): found += _check_text(role, k, v, facts, inv)
-            elif isinstance(v, list):
-                found += [f for i, s in enumerate(v) if isinstance(s, str)
-                          for f in _check_text(role, f"{k}[{i}]", s, facts, inv)]
+            if k != HEADLINES.get(role) and isinstance(v, (str, list)):
+                a[k], fs = _check_free(role, k, v, facts, inv)
+                found += fs
         out[role] = a
     return Checked(out, found)

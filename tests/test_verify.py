@@ -5,7 +5,7 @@ import pytest
 from borg_llm.config import ROLES, Settings
 from borg_llm.pipeline import analyze, dry_answers, summary
 from borg_llm.testing import StandIn, Fault
-from borg_llm.verify import Claim, absence_claims, check_answers, judge_absence, tree_paths
+from borg_llm.verify import STRUCK, Claim, absence_claims, check_answers, judge_absence, tree_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT/"data"/"samples").glob("*.json"))}
@@ -46,11 +46,14 @@ def test_cited_paths():
     retry = dict(issue="The retry loop never backs off", evidence="src/tinyhttp/_client.py", severity="medium")
     assert check_answers(blockers(retry), TINY).findings[0].evidence == "tree: src/tinyhttp/_client.py"
 
-def test_free_text_kept_its_contradicted_claims_listed():
-    c = check_answers(dict(architect=dict(scalability_notes="Growth is fine. There are no tests, though.")), TINY)
-    assert c.answers["architect"]["scalability_notes"] == "Growth is fine. There are no tests, though."
+def test_free_text_loses_its_contradicted_sentences_which_are_listed():
+    notes = "Growth is fine. There are no tests, though. No Kubernetes manifests yet."
+    c = check_answers(dict(architect=dict(scalability_notes=notes, technical_debt_rationale="No tests at all.")), TINY)
+    assert c.answers["architect"]["scalability_notes"] == "Growth is fine. No Kubernetes manifests yet."  # true: kept
+    assert c.answers["architect"]["technical_debt_rationale"] == STRUCK
     assert [(f.field, f.text, f.status) for f in c.contradicted] == [
-        ("scalability_notes", "There are no tests, though.", "contradicted")]
+        ("scalability_notes", "There are no tests, though.", "contradicted"),
+        ("technical_debt_rationale", "No tests at all.", "contradicted")]
 
 def test_absence_claims_table():
     subj = lambda t: [c.subject for c in absence_claims(t)]
