@@ -352,10 +352,10 @@ def _check_text(role:str, field:str, text:str, facts:dict, inv:dict) -> list[Fin
 STRUCK = "(struck: the facts contradict what was written here; see the contradicted findings)"
 
 def _strike(text:str, findings:list[Finding]) -> str:
-    "`text` without the sentences of its contradicted `findings`; '' if nothing is left."
-    for f in findings:
-        if f.status == "contradicted": text = text.replace(f.text, " ")
-    return re.sub(r"\s{2,}", " ", text).strip()
+    "`text` without the sentences of its contradicted `findings` (unchanged if none is); '' if nothing is left."
+    gone = [f.text for f in findings if f.status == "contradicted"]
+    for t in gone: text = text.replace(t, " ")
+    return re.sub(r"\s{2,}", " ", text).strip() if gone else text
 
 def _check_free(role:str, field:str, v:str|list, facts:dict, inv:dict) -> tuple[str|list, list[Finding]]:
     "A free-text field (or list of them) with its contradicted sentences struck, and its findings."
@@ -366,7 +366,8 @@ def _check_free(role:str, field:str, v:str|list, facts:dict, inv:dict) -> tuple[
     for i, s in enumerate(v):
         fs = _check_text(role, f"{field}[{i}]", s, facts, inv) if isinstance(s, str) else []
         found += fs
-        if (s := _strike(s, fs) if fs else s): items.append(s)
+        if not fs: items.append(s)
+        elif left := _strike(s, fs): items.append(left)
     return items, found
 
 # %% ../nbs/10_verify.ipynb #50168ec7
