@@ -24,7 +24,7 @@ from borg_llm.ratelimit import RateLimiter
 from borg_llm.schemas import ROLE_SCHEMAS
 from borg_llm.testing import RemoteStandIn
 
-try: from borg_llm.batch import Batch  # the batch runner (nbs/12_batch.ipynb)
+try: from borg_llm.batch import Batch  # the batch runner (nbs/22_batch.ipynb)
 except ImportError: Batch = None
 
 SAMPLES = sorted((PROJECT_ROOT/"data"/"samples").glob("*.json"))

@@ -5,12 +5,12 @@ For each installed catalogue model (default: all of them): start its server (sta
 projects of data/repos that have a facts file in data/samples, one after another, cache off, with the model's local
 roster, as the CLI does. Prints one markdown table: seconds per analysis (median, range), per call, and llama.cpp's
 own prompt and completion speeds (tokens/s, read from the server log). Numbers only, no assertions. The medians are
-what `borg_llm.local.MODELS[...].secs_per_analysis` records (see `borg-llm models`).
+what `borg_llm.catalogue.MODELS[...].secs_per_analysis` records (see `borg-llm models`).
 """
 import argparse, asyncio, json, os, re, statistics, sys, tempfile, time
 from pathlib import Path
-from borg_llm import local
-from borg_llm.cli import facts_for
+from borg_llm import catalogue, local
+from borg_llm.facts import load_project
 from borg_llm.client import Panel
 from borg_llm.config import PROJECT_ROOT, Settings, load_roster, prompts_dir
 from borg_llm.pipeline import analyze_with_llm
@@ -27,19 +27,19 @@ def speeds(log:str) -> dict:
     rate = lambda k: round(tot[k][1] / (tot[k][0] / 1000), 1) if tot[k][0] else None
     return dict(prompt_tps=rate("prompt eval"), completion_tps=rate("eval"))
 
-async def analyse(url:str, m:local.LocalModel, path:Path, cache:Path) -> dict:
+async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path) -> dict:
     "One analysis of `path` against the server at `url`: wall seconds and the per-role metadata."
     s = Settings(base_url=url, cache_dir=cache, timeout=1800, max_retries=0)  # a slow answer is measured, not re-sent
     t0 = time.monotonic()
     async with Panel(s, load_roster(prompts_dir(s)/m.roster), cache="off") as p:
-        a = await analyze_with_llm(facts_for(str(path)), panel=p)
+        a = await analyze_with_llm(load_project(path), panel=p)
     return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=a.meta["roles"])
 
 def bench(name:str, projects:list[Path]) -> dict:
     "Start `name`'s server in a fresh state dir, analyse `projects`, stop it; the numbers."
-    m, tmp = local.get_model(name), Path(tempfile.mkdtemp(prefix="bench_local_"))
+    m, tmp = catalogue.get_model(name), Path(tempfile.mkdtemp(prefix="bench_local_"))
     t0 = time.monotonic()
-    with local.local_server(tmp/"state", name) as url:
+    with local.shared_server(tmp/"state", name) as url:
         startup = time.monotonic() - t0
         runs = []
         for p in projects:
@@ -73,7 +73,7 @@ def main(argv=None):
                     help="sample projects (default: all five)")
     ap.add_argument("--json", metavar="FILE", help="also write every number, per project and role, to FILE")
     a = ap.parse_args(argv)
-    names = a.models or [n for n in local.MODELS if local.installed(n)]
+    names = a.models or [n for n in catalogue.MODELS if catalogue.installed(n)]
     projects = [PROJECT_ROOT/"data"/"repos"/n for n in a.projects]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; projects: {', '.join(a.projects)}",
           flush=True)

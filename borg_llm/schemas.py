@@ -4,12 +4,12 @@
 
 # %% ../nbs/03_schemas.ipynb #47b8ccd9
 from __future__ import annotations
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # %% auto #0
-__all__ = ['Text', 'Score', 'Level', 'ROLE_SCHEMAS', 'RESULT_KEYS', 'ArchitectAnalysis', 'Blocker', 'DeploymentAnalysis',
-           'BusinessAnalysis', 'AggregatedInsights']
+__all__ = ['Text', 'Score', 'Level', 'SEVERITIES', 'ROLE_SCHEMAS', 'RESULT_KEYS', 'ArchitectAnalysis', 'Blocker',
+           'DeploymentAnalysis', 'BusinessAnalysis', 'AggregatedInsights']
 
 # %% ../nbs/03_schemas.ipynb #316c1010
 def _nonblank(s:str) -> str:
@@ -17,13 +17,16 @@ def _nonblank(s:str) -> str:
     return s.strip()
 
 Text = Annotated[str, AfterValidator(_nonblank)]
+
+# %% ../nbs/03_schemas.ipynb #a9d40eed
 Score = Annotated[int, Field(ge=0, le=10)]
 Level = Literal["low", "medium", "high"]
+SEVERITIES = get_args(Level)[::-1] # most severe first: the order blockers are listed in
 
+# %% ../nbs/03_schemas.ipynb #bcf82f1f
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-# %% ../nbs/03_schemas.ipynb #67f3232f
 class ArchitectAnalysis(_Answer):
     "The architect's view: architecture, patterns, scalability, technical debt."
     architecture_assessment: Text = Field(
@@ -33,6 +36,7 @@ class ArchitectAnalysis(_Answer):
     technical_debt_rationale: Text = Field(description="1-2 sentences: the debt you see, from the facts")
     technical_debt_priority: Level = Field(description="how urgently technical debt needs attention")
 
+# %% ../nbs/03_schemas.ipynb #67f3232f
 class Blocker(_Answer):
     "One thing that stops a deployment."
     issue: Text = Field(description="the blocker, concretely")

@@ -1,13 +1,15 @@
 """Rebuild data/samples/*.json from the synthetic repositories in data/repos/.
 
 Each sample is `collect_facts(data/repos/<name>)` with `path` made relative to the project root, merged with the
-hand-written scanner facts below (what the scanner's static analyzers would report). Run from anywhere:
+hand-written scanner facts below (what the scanner's static analyzers would report). Projects listed in HISTORY are
+collected from a temporary copy with a git history made from fixed dates (a nested `.git` cannot be committed), so
+their samples carry `git` facts. Run from anywhere:
 
-    python data/make_samples.py
+    python data/make_samples.py [NAME ...]   # every sample, or only those named
 
 The output is deterministic: re-running it without changing data/repos/ gives the same files.
 """
-import json
+import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 from borg_llm.facts import collect_facts, merge_facts
 
@@ -268,18 +270,214 @@ SCANNER = {
             "docstring_coverage": 0.0,
         },
     },
+    "contrastive-audio-pretraining": {
+        "code_analysis": {
+            "quality_score": 5.4,
+            "complexity": {"average": 2.8, "max": 7, "hotspots": ["train.py"]},
+            "test_coverage": None,
+            "lint_issues": 6,
+            "type_hints": "none",
+            "notes": ["hard-coded /scratch paths in configs/ and eval_linear.py", "no seed is set for training"],
+        },
+        "deployment_analysis": {
+            "readiness_percent": 5,
+            "files": ["requirements.txt", "scripts/pretrain.slurm"],
+            "has_ci": False,
+            "has_container": False,
+            "notes": ["runs as SLURM jobs on one A100", "no released checkpoints"],
+        },
+        "doc_analysis": {
+            "quality_percent": 55,
+            "readme_sections": ["Setup", "Pretraining", "Linear probe", "Notes", "Citation"],
+            "has_docs_site": False,
+            "docstring_coverage": 0.0,
+        },
+    },
+    "fastapi-htmx-todo-example": {
+        "code_analysis": {
+            "quality_score": 6.8,
+            "complexity": {"average": 1.2, "max": 2, "hotspots": []},
+            "test_coverage": None,
+            "lint_issues": 0,
+            "type_hints": "partial",
+            "notes": ["in-memory store: the list is lost on restart"],
+        },
+        "deployment_analysis": {
+            "readiness_percent": 10,
+            "files": ["requirements.txt"],
+            "has_ci": False,
+            "has_container": False,
+            "notes": ["uvicorn --reload development server", "htmx loaded from unpkg"],
+        },
+        "doc_analysis": {
+            "quality_percent": 60,
+            "readme_sections": ["Run it", "Read the code"],
+            "has_docs_site": False,
+            "docstring_coverage": 0.0,
+        },
+    },
+    "express-request-context": {
+        "code_analysis": {
+            "quality_score": 8.1,
+            "complexity": {"average": 1.6, "max": 4, "hotspots": []},
+            "test_coverage": 94.0,
+            "lint_issues": 0,
+            "type_hints": "declarations",
+        },
+        "deployment_analysis": {
+            "readiness_percent": 90,
+            "files": [".github/workflows/ci.yml", ".github/workflows/publish.yml", "package.json"],
+            "has_ci": True,
+            "has_container": False,
+            "publishes_to": "npm",
+            "notes": ["npm publish --provenance on each GitHub release", "CI matrix: Node 18, 20, 22"],
+        },
+        "doc_analysis": {
+            "quality_percent": 80,
+            "readme_sections": ["Install", "Options", "API", "License"],
+            "has_docs_site": False,
+            "docstring_coverage": 0.0,
+        },
+    },
+    "kvlite": {
+        "code_analysis": {
+            "quality_score": 6.9,
+            "complexity": {"average": 1.9, "max": 4, "hotspots": ["kvlite/store.py"]},
+            "test_coverage": 81.0,
+            "lint_issues": 3,
+            "type_hints": "none",
+            "notes": ["table name interpolated into SQL", "Python 2.7 compatibility code"],
+        },
+        "deployment_analysis": {
+            "readiness_percent": 40,
+            "files": [".travis.yml", "setup.py"],
+            "has_ci": True,
+            "has_container": False,
+            "publishes_to": "PyPI",
+            "notes": ["Travis CI configuration (travis-ci.org no longer runs builds)", "manual releases with setup.py"],
+        },
+        "doc_analysis": {
+            "quality_percent": 55,
+            "readme_sections": ["Install", "Running the tests", "License"],
+            "has_docs_site": False,
+            "docstring_coverage": 30.0,
+        },
+    },
+    "pipewright": {
+        "code_analysis": {
+            "quality_score": 8.0,
+            "complexity": {"average": 1.7, "max": 4, "hotspots": ["packages/pipewright-core/src/pipewright/__init__.py"]},
+            "test_coverage": 67.0,
+            "lint_issues": 0,
+            "type_hints": "full",
+        },
+        "deployment_analysis": {
+            "readiness_percent": 75,
+            "files": [".github/workflows/ci.yml", ".github/workflows/publish.yml", "pyproject.toml", "uv.lock"],
+            "has_ci": True,
+            "has_container": False,
+            "publishes_to": "PyPI",
+            "notes": ["uv workspace of 3 packages", "trusted publishing to PyPI on per-package tags"],
+        },
+        "doc_analysis": {
+            "quality_percent": 60,
+            "readme_sections": ["Developing", "License"],
+            "has_docs_site": False,
+            "docstring_coverage": 45.0,
+        },
+    },
+    "envdiff": {
+        "code_analysis": {
+            "quality_score": 8.3,
+            "complexity": {"average": 2.4, "max": 7, "hotspots": ["cmd/envdiff/main.go"]},
+            "test_coverage": 76.0,
+            "lint_issues": 0,
+            "type_hints": "static",
+        },
+        "deployment_analysis": {
+            "readiness_percent": 90,
+            "files": [".github/workflows/ci.yml", ".github/workflows/release.yml", ".goreleaser.yaml"],
+            "has_ci": True,
+            "has_container": False,
+            "publishes_to": "GitHub releases, Homebrew tap",
+            "notes": ["goreleaser builds 6 OS/arch binaries on v* tags", "pre-commit hook published"],
+        },
+        "doc_analysis": {
+            "quality_percent": 75,
+            "readme_sections": ["Install", "Usage", "Pre-commit", "License"],
+            "has_docs_site": False,
+            "docstring_coverage": 40.0,
+        },
+    },
 }
+
+def _history(first:str, last:str, authors:list[str], n:int) -> list[tuple[int,str]]:
+    "`n` commits (Unix time, author) spread evenly from the ISO date `first` to `last`, by `authors` in turn."
+    from datetime import datetime
+    a, b = (datetime.fromisoformat(t).timestamp() for t in (first, last))
+    return [(int(a + (b - a) * i / max(n - 1, 1)), authors[i % len(authors)]) for i in range(n)]
+
+# name → (commits, [(tag, index of the commit it tags)]): the first commit adds every file, the others are empty.
+HISTORY = {
+    "kvlite": (_history("2017-09-03T10:12:00+00:00", "2019-03-02T09:05:00+00:00",
+                        ["hanna@voss.dev", "hanna@voss.dev", "p.nguyen@example.org"], 23),
+               [("v0.1.0", 4), ("v0.2.0", 11), ("v0.3.0", 18), ("v0.3.1", 22)]),
+    "envdiff": (_history("2024-05-14T08:00:00+00:00", "2026-11-24T16:30:00+00:00",
+                         ["karim@durand.io", "karim@durand.io", "lea.moreau@example.com",
+                          "49699333+dependabot[bot]@users.noreply.github.com"], 96),
+                [("v1.0.0", 20), ("v1.1.0", 41), ("v1.2.0", 60), ("v1.3.0", 78), ("v1.4.0", 92)]),
+    "contrastive-audio-pretraining": (_history("2025-01-20T21:00:00+00:00", "2025-06-11T03:10:00+00:00",
+                                               ["n.okafor@uni.example.edu", "n.okafor@uni.example.edu",
+                                                "j.lindqvist@uni.example.edu"], 41), []),
+    "express-request-context": (_history("2023-02-02T19:00:00+00:00", "2026-10-30T07:45:00+00:00",
+                                         ["matt@palmer.dev", "matt@palmer.dev",
+                                          "49699333+dependabot[bot]@users.noreply.github.com"], 74),
+                                [("v1.0.0", 8), ("v1.3.0", 30), ("v2.0.0", 52), ("v2.1.0", 70)]),
+    "pipewright": (_history("2025-03-01T09:00:00+00:00", "2026-11-28T14:00:00+00:00",
+                            ["ines@pipewright.dev", "tom@pipewright.dev", "ines@pipewright.dev", "a.roy@example.net"],
+                            212),
+                   [("pipewright-core-v0.9.0", 180), ("pipewright-core-v0.9.2", 205), ("pipewright-cli-v0.9.2", 206)]),
+}
+
+def _git(repo:Path, *args, when:int|None=None, author:str|None=None):
+    "Run git in `repo` with a fixed identity, date and no user or system configuration."
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", TZ="UTC")
+    if when is not None:
+        env.update(GIT_AUTHOR_DATE=f"@{when} +0000", GIT_COMMITTER_DATE=f"@{when} +0000")
+    who = author or "nobody@example.org"
+    env.update(GIT_AUTHOR_NAME=who.split("@")[0], GIT_AUTHOR_EMAIL=who, GIT_COMMITTER_NAME=who.split("@")[0],
+               GIT_COMMITTER_EMAIL=who)
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+def _with_history(src:Path, tmp:Path, name:str) -> Path:
+    "A copy of `src` in `tmp` whose git history is HISTORY[name]."
+    repo = tmp/name
+    shutil.copytree(src, repo)
+    commits, tags = HISTORY[name]
+    _git(repo, "init", "-q", "-b", "main")
+    for i, (when, who) in enumerate(commits):
+        if i == 0: _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "--allow-empty", "-m", "initial import" if i == 0 else f"change {i}",
+             when=when, author=who)
+        for tag, at in tags:
+            if at == i: _git(repo, "tag", tag, when=when, author=who)
+    return repo
 
 def sample(name:str) -> dict:
     "The sample facts of one synthetic repository."
-    facts = collect_facts(DATA/"repos"/name)
-    facts["path"] = (DATA/"repos"/name).relative_to(ROOT).as_posix()
+    src = DATA/"repos"/name
+    if name in HISTORY:
+        with tempfile.TemporaryDirectory() as tmp: facts = collect_facts(_with_history(src, Path(tmp), name))
+    else: facts = collect_facts(src)
+    facts["path"] = src.relative_to(ROOT).as_posix()
     return merge_facts(facts, SCANNER[name])
 
-def main():
+def main(names:list[str]):
     out = DATA/"samples"; out.mkdir(exist_ok=True)
-    for name in SCANNER:
+    if unknown := [n for n in names if n not in SCANNER]: sys.exit(f"unknown sample(s): {', '.join(unknown)}")
+    for name in names or SCANNER:
         (out/f"{name}.json").write_text(json.dumps(sample(name), indent=2, ensure_ascii=False) + "\n")
         print(f"wrote {(out/name).relative_to(ROOT)}.json")
 
-if __name__ == "__main__": main()
+if __name__ == "__main__": main(sys.argv[1:])

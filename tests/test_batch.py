@@ -344,3 +344,30 @@ def test_ctrl_c_with_a_scheduler_then_resume(tmp_path):
         assert not again & finished  # no finished project asked again
         n = asked(srv)
         assert len(n) == 16 * 4 and set(n.values()) == {1}, [k for k, v in n.items() if v > 1]  # every call once
+
+
+def test_result_that_is_not_json_is_named_and_redone(tmp_path, caplog):
+    "A result file cut short is named in one line and analysed again; the other stays as it was."
+    srcs = sample_projects(tmp_path/"facts", 2)
+    run_batch(srcs, tmp_path/"out", dry_run=True, progress=False)
+    cut, kept = tmp_path/"out"/"proj-00.json", tmp_path/"out"/"proj-01.json"
+    before = kept.read_bytes(); cut.write_text(cut.read_text()[:100])
+    with caplog.at_level("WARNING", logger="borg_llm.batch"):
+        b = run_batch(srcs, tmp_path/"out", dry_run=True, progress=False)
+    assert b.counts == Counter(ok=1, skipped=1) and is_done(cut, dry_run=True) and kept.read_bytes() == before
+    assert [r.getMessage().startswith(f"{cut}: not valid JSON") for r in caplog.records] == [True]
+
+
+def test_full_disk_stops_the_batch_in_one_line_and_keeps_what_is_done(tmp_path, monkeypatch, capsys):
+    "A result that cannot be written (a full disk) stops the batch: one line naming it, exit 1, finished results kept."
+    srcs = sample_projects(tmp_path/"facts", 2)
+    run_batch(srcs[:1], tmp_path/"out", dry_run=True, progress=False)
+    done = (tmp_path/"out"/"proj-00.json").read_bytes()
+    def full(path, obj): raise OSError(28, "No space left on device", str(path))
+    monkeypatch.setattr(batch_module, "write_json", full)
+    code = main(["batch", *srcs, "--out", str(tmp_path/"out"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and err == (f"borg-llm: {tmp_path/'out'/'proj-01.json'}: No space left on device; finished results "
+                                 f"are kept in {tmp_path/'out'}: free some space, then run the same command again\n")
+    assert (tmp_path/"out"/"proj-00.json").read_bytes() == done and not list((tmp_path/"out").glob(".*.tmp"))
+    FileLock(tmp_path/"out"/".batch.lock").acquire(timeout=0)  # the batch let go of its folder

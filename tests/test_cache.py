@@ -11,6 +11,7 @@ from borg_llm.facts import collect_facts
 from borg_llm.pipeline import analyze_with_llm
 from borg_llm.schemas import RESULT_KEYS, ROLE_SCHEMAS
 from borg_llm.testing import Fault, StandIn
+from borg_llm.testing.damage import one_letter
 
 SAMPLES = sorted((PROJECT_ROOT/"data"/"samples").glob("*.json"))
 KEY = "sk-or-v1-CACHE-TEST-KEY-0123456789abcdef0123456789"
@@ -155,15 +156,56 @@ async def test_key_never_stored(srv, s):
     for f in files: assert KEY.encode() not in f.read_bytes(), f
     for f in Path(s.cache_dir).rglob("output.pkl"):
         v = pickle.loads(f.read_bytes())
-        assert set(v) == {"answer", "model"} and KEY not in json.dumps(v)
+        assert set(v) == {"value", "sha256"} and set(v["value"]) == {"answer", "model"} and KEY not in json.dumps(v)
 
 async def test_corrupt_entry_is_recomputed_not_read(srv, s, caplog):
+    "Entries cut short are each named in one warning of borg_llm's (none of joblib's), asked again and written anew."
     a = await analyze_with_llm(facts(), settings=s)
     for f in Path(s.cache_dir).rglob("output.pkl"): f.write_bytes(f.read_bytes()[:20])  # cut short
-    with caplog.at_level(logging.CRITICAL, logger="joblib"):
+    with caplog.at_level(logging.DEBUG):
         b = await analyze_with_llm(facts(), settings=s)
     assert asked(b) == ALL and answers(b) == answers(a)
+    said = [(r.name, r.getMessage()) for r in caplog.records if r.name.startswith(("joblib", "borg_llm"))]
+    assert [n for n, _ in said] == ["borg_llm.cache"] * 4 and all("output.pkl does not load" in m for _, m in said)
     assert asked(await analyze_with_llm(facts(), settings=s)) == []
+
+async def test_changed_answer_is_not_served(srv, s, caplog):
+    "One letter of a stored answer changed: it still unpickles, into another answer; its SHA-256 keeps it out."
+    a = await analyze_with_llm(facts(), settings=s)
+    f = sorted(Path(s.cache_dir).rglob("output.pkl"))[0]
+    b = f.read_bytes(); one_letter(f)
+    assert pickle.loads(f.read_bytes()) != pickle.loads(b)  # it loads, and it differs
+    with caplog.at_level(logging.WARNING, logger="borg_llm.cache"):
+        c = await analyze_with_llm(facts(), settings=s)
+    assert len(asked(c)) == 1 and answers(c) == answers(a)
+    assert [r.getMessage().endswith("does not match its SHA-256; asked again") for r in caplog.records] == [True]
+
+async def test_damaged_func_code_keeps_every_entry(srv, s, caplog):
+    "joblib's own func_code.py undecodable, or cut short: it is written again, and every answer still served."
+    await analyze_with_llm(facts(), settings=s)
+    fn = AnswerCache(s.cache_dir)._fn  # joblib writes func_code.py on a process's first call: this one's may be past
+    code = Path(fn.store_backend.location, fn.func_id, "func_code.py")
+    for damage in (lambda b: b"\xff\xfe" + b[2:], lambda b: b[:len(b)//2]):
+        code.write_bytes(damage(f"# first line: 1\n{fn.func_code_info[0]}".encode()))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="borg_llm.cache"):
+            assert asked(await analyze_with_llm(facts(), settings=s)) == []
+        assert ["func_code.py was damaged" in r.getMessage() for r in caplog.records] == [True]
+
+def test_unwritable_cache_is_named_once_and_answers_still_returned(tmp_path, caplog):
+    "A cache whose writes fail (a full disk) returns every answer and says so once; one that cannot exist is off."
+    async def go():
+        c = AnswerCache(tmp_path/"cache")
+        def full(*a, **kw): raise OSError(28, "No space left on device")
+        with patch("borg_llm.cache._Store._atomic", full):
+            return [await c.get(f"k{i}", lambda i=i: asyncio.sleep(0, {"i": i})) for i in range(3)]
+    with caplog.at_level(logging.WARNING, logger="borg_llm.cache"):
+        assert asyncio.run(go()) == [({"i": i}, False) for i in range(3)]
+    assert [r.getMessage() for r in caplog.records] == [f"answer cache {tmp_path/'cache'}: No space left on device: "
+                                                         "answers are not saved this run (free some space)"]
+    assert cache_info(tmp_path/"cache")["entries"] == 0 and not list((tmp_path/"cache").rglob("*.tmp*"))
+    (tmp_path/"a-file").write_text("")
+    assert AnswerCache(tmp_path/"a-file"/"cache").mode == "off"
 
 def test_cache_info_and_clear(tmp_path):
     async def fill():

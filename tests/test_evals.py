@@ -1,12 +1,15 @@
-"Tests of borg_llm.evals: the metrics on hand-made rows, and the grid's loud failure on a missing recording."
+"""Tests of the evaluations (`borg_llm.evals`, `eval_metrics`, `eval_labels`): the metrics on hand-made rows, the
+grid's loud failure on a missing recording, and one reading of absence shared with the verifier."""
 import json, shutil
 
 import pandas as pd
 import pytest
 
 from borg_llm.config import prompts_dir
-from borg_llm.evals import (DEFAULT_VARIANT, GRIDS, ReplayMiss, agreement, claims, copied_fields, example_answers,
-                            reliability, run_grid, stability)
+from borg_llm.evals import DEFAULT_VARIANT, GRIDS, ReplayMiss, run_grid
+from borg_llm.eval_metrics import (ASPECT_OF, agreement, claims, copied_fields, example_answers, reliability, stability,
+                                   strings)
+from borg_llm.verify import check_answers, missing_subjects
 
 
 def row(**kw):
@@ -28,6 +31,43 @@ def test_claims_are_extracted_from_nested_answers():
     assert ("missing", "tests") in cs and ("missing", "license") in cs and ("tech", "github actions") in cs
     assert claims(None) == [] and claims({"market_viability": 4, "portfolio_suitable": True}) == []
     assert ("file", "example.com") not in claims({"x": "See https://example.com for more."})
+
+
+# --- one reading of absence, shared by the verifier and the benchmark ------------------------------------------------
+
+ABSENCE = ["No CI configuration", "There are no tests or CI.", "The lack of tests makes changes risky.",
+           "No automated tests", "no integration tests", "No tests for the parser", "No need for a Dockerfile",
+           "No test coverage for this project.", "No Kubernetes manifests", "missing publish workflow", "missing_license",
+           "The LICENSE is missing", "It does not have a README", "No README badges", "Tests pass; CI is green.",
+           "It is not missing tests", "Add a Dockerfile"]
+
+
+@pytest.mark.parametrize("text", ABSENCE)
+def test_the_benchmark_counts_what_the_verifier_judges_missing(text):
+    "A text calls an aspect missing for the benchmark exactly when the verifier reads an unqualified claim of it."
+    verifier = [ASPECT_OF[s] for s in missing_subjects(text) if s in ASPECT_OF]
+    assert [v for k, v in claims([text]) if k == "missing"] == verifier
+    # and on a project that has every such aspect, the blocker the verifier contradicts is the one the labels reject
+    lab, facts = load_labels("ledgerd"), load_facts("ledgerd")
+    said_missing = [h for h in must_not_hits(text, lab) if h.startswith("missing:")]
+    blocker = dict(deployment=dict(deployment_blockers=[dict(issue=text, evidence="", severity="high")]))
+    contradicted = check_answers(blocker, facts).counts["contradicted"] == 1
+    assert bool(said_missing) == contradicted, (said_missing, check_answers(blocker, facts).findings)
+    assert said_missing == [f"missing:{a}" for a in verifier if a in lab["present"]]
+
+
+def test_the_absence_texts_cover_both_answers():
+    "The table above holds texts the verifier reads as missing and texts it does not, for several aspects."
+    found = {a for t in ABSENCE for k, a in claims([t]) if k == "missing"}
+    assert {"ci", "tests", "k8s", "release", "license", "readme"} <= found
+    assert sum(not missing_subjects(t) for t in ABSENCE) >= 5
+
+
+def test_strings_walks_values_and_optionally_keys():
+    a = {"x": ["No CI", {"issue": "No tests", "n": 3}], "Cargo.toml": ("rayon",)}
+    assert list(strings(a)) == ["No CI", "No tests", "rayon"]
+    assert list(strings(a, keys=True)) == ["x", "No CI", "issue", "No tests", "n", "Cargo.toml", "rayon"]
+    assert list(strings(None)) == [] and list(strings("text")) == ["text"]
 
 
 def test_reliability():
@@ -101,9 +141,10 @@ import tomllib
 
 from borg_llm.config import PROJECT_ROOT, ConfigError, load_roster
 from borg_llm.facts import KINDS
-from borg_llm.evals import (ASPECTS, LABEL_KEYS, LABELS, SAMPLES, SCORE_COLS, SCORES, benchmark, copied_words,
-                            example_words, grid_models, in_bands, labelled, load_facts, load_labels, must_not_hits,
-                            named, record, scorecard, valid_blocker, _checks)
+from borg_llm.evals import LABELS, SAMPLES, SCORE_COLS, SCORES, grid_models, labelled, load_facts, record, _finding_counts
+from borg_llm.eval_metrics import copied_words, example_words
+from borg_llm.eval_labels import (ASPECTS, LABEL_KEYS, benchmark, in_bands, load_labels, must_not_hits, named, scorecard,
+                                  valid_blocker)
 
 REPOS = sorted(p.name for p in (PROJECT_ROOT/"data"/"repos").iterdir() if p.is_dir())
 KEY_FILES = dict(ci="ci", tests="tests", docker="docker", license="license", readme="readme", k8s="deploy")
@@ -116,7 +157,7 @@ def test_every_repository_has_labels_a_sample_and_a_benchmark_cell():
         assert (LABELS/f"{name}.toml").is_file(), f"no labels for {name}"
         assert load_facts(name)["name"] == name
         assert not (PROJECT_ROOT/"data"/"repos"/name/".git").exists()
-    assert labelled() == tuple(REPOS) == GRIDS["benchmark"].projects
+    assert labelled() == tuple(REPOS) and set(GRIDS["benchmark"].projects) <= set(REPOS)
 
 
 @pytest.mark.parametrize("name", REPOS)
@@ -201,11 +242,11 @@ def test_copied_example_words():
     assert copied_words(review, example_words("aggregator") | ew, load_facts("quickpoll")) == []  # generic words
 
 
-def test_checks_counts_are_none_when_absent():
-    assert _checks({}) == dict(confirmed=None, contradicted=None, unverifiable=None)
-    counts = _checks({"checks": {"contradicted": 0, "confirmed": 4}})
+def test_finding_counts_are_none_when_absent():
+    assert _finding_counts({}) == dict(confirmed=None, contradicted=None, unverifiable=None)
+    counts = _finding_counts({"checks": {"contradicted": 0, "confirmed": 4}})
     assert counts == dict(confirmed=4, contradicted=0, unverifiable=None)
-    assert _checks({"checks": {"contradicted": [{"claim": "no CI"}, {"claim": "no tests"}]}})["contradicted"] == 2
+    assert _finding_counts({"checks": {"contradicted": [{"claim": "no CI"}, {"claim": "no tests"}]}})["contradicted"] == 2
 
 
 def analysis(project, texts, blockers, repeat=1, model="m", contradicted=None, prompt=True, **scores):

@@ -1,11 +1,14 @@
-"""borg_llm.facts: secrets never leave, .gitignore and skip rules, bounds, odd files, bad inputs, merging, README text,
-git history, entry points, kind, checks, samples."""
+"""borg_llm.facts: secrets never leave, .gitignore and skip rules, bounds, odd files, bad inputs, merging, batch entries,
+README text, git history, entry points, kind, checks, samples."""
 import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
 import borg_llm.facts as F
-from borg_llm.facts import FactsError, collect_facts, load_scanner_facts, merge_facts, redact
+import borg_llm.facts.git as G
+import borg_llm.facts.walk as W
+from borg_llm.facts import (FactsError, collect_facts, is_facts_file, load_project, load_scanner_facts,
+                            merge_facts, redact)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +28,7 @@ def write(root:Path, files:dict) -> Path:
     return root
 
 def rels(root, **kw) -> list[str]:
-    return [r for r, _, _ in F._Walk(str(root), kw.get("max_files", 10_000), time.monotonic() + 30).run().files]
+    return [r for r, _, _ in W._Walk(str(root), kw.get("max_files", 10_000), time.monotonic() + 30).run().files]
 
 @pytest.fixture
 def planted(tmp_path) -> Path:
@@ -57,8 +60,8 @@ def test_planted_secrets_never_in_facts(planted):
 
 def test_secret_files_are_never_opened(planted, monkeypatch):
     opened = []
-    real = F._read_head
-    monkeypatch.setattr(F, "_read_head", lambda p, n: opened.append(Path(p).name) or real(p, n))
+    real = W._read_head  # every file the facts read is read through it
+    monkeypatch.setattr(W, "_read_head", lambda p, n: opened.append(Path(p).name) or real(p, n))
     collect_facts(planted)
     assert opened and not {".env", "id_rsa", "server.pem"} & set(opened)
 
@@ -213,11 +216,11 @@ def test_permission_denied_chmod(tmp_path):
 def test_permission_denied_simulated(tmp_path, monkeypatch):
     "What a non-root user sees, simulated where tests run as root: reading raises PermissionError."
     root = write(tmp_path/"p", {"main.py": "x\n", "locked.py": "y\n"})
-    real = F._read_head
+    real = W._read_head
     def deny(p, n):
         if p.endswith("locked.py"): raise PermissionError(13, "Permission denied", p)
         return real(p, n)
-    monkeypatch.setattr(F, "_read_head", deny)
+    monkeypatch.setattr(W, "_read_head", deny)
     f = collect_facts(root)
     assert f["skipped"]["unreadable"] == 1 and f["languages"]["Python"] == {"files": 1, "lines": 1}
 
@@ -266,7 +269,7 @@ def test_time_budget_truncates(tmp_path, monkeypatch):
     root = write(tmp_path/"p", {f"m{i:02d}.py": "x\n" for i in range(20)})
     with pytest.raises(FactsError, match="no files read within the 0 s time budget"): collect_facts(root, time_budget=0)
     clock = iter(range(10_000))  # a clock that advances one second each time it is read
-    monkeypatch.setattr(F, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    for module in (F, W): monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
     f = collect_facts(root, time_budget=12)
     assert f["truncated"] and 0 < f["file_count"] < 20
 
@@ -318,6 +321,33 @@ def test_merge(tmp_path):
 def test_merge_scanner_keys_win_over_collected():
     m = merge_facts({"name": "a", "code_analysis": {"quality_score": 1}}, {"code_analysis": {"quality_score": 9}})
     assert m["code_analysis"] == {"quality_score": 9}
+
+# --- one batch entry -------------------------------------------------------------------------------------------------
+
+def test_load_project_facts_file(tmp_path):
+    "A facts file is redacted like collected facts, and named after the file when it names no project."
+    p = tmp_path/"svc.json"
+    p.write_text(json.dumps({"code_analysis": {"notes": f"deploy with postgres://ci:{DB_PASS}@db/x"}, "redactions": 2}))
+    assert is_facts_file(p) and not is_facts_file(tmp_path)
+    f = load_project(p)
+    assert f["name"] == "svc" and DB_PASS not in json.dumps(f) and f["redactions"] == 3
+
+def test_load_project_directory_with_facts_dir(tmp_path):
+    root = write(tmp_path/"app", {"main.py": "x\n"})
+    write(tmp_path/"facts", {"app.json": json.dumps({"code_analysis": {"quality_score": 5}})})
+    assert load_project(root) == collect_facts(root)
+    assert load_project(root, facts_dir=tmp_path/"facts")["code_analysis"] == {"quality_score": 5}
+    assert "code_analysis" not in load_project(root, facts_dir=tmp_path/"nowhere")
+    with pytest.raises(FactsError, match="no such directory"): load_project(tmp_path/"missing")
+
+def test_package_offers_every_public_name():
+    "What the facts notebooks define for everyone is importable from `borg_llm.facts`, wherever it is defined."
+    names = ["SECRET_FILES", "SKIP_DIRS", "LANGUAGES", "LANGUAGE_FILES", "LOCK_FILES", "KEY_PATTERNS", "TEST_DIRS",
+             "DOCS_DIRS", "DEPENDENCY_UPDATE_FILES", "SECURITY_FILES", "BINARY_EXTS", "PUBLISH", "KINDS", "SERVER_DEPS",
+             "FRONTEND_DEPS", "FULLSTACK_DEPS", "ML_DEPS", "WORKSPACE_FILES", "PROSE", "NOT_CODE", "KIND_RULES",
+             "SCANNER_KEYS", "FactsError", "redact", "git_facts", "project_kind", "collect_facts", "load_scanner_facts",
+             "merge_facts", "is_facts_file", "load_project", "scorecard_checks"]
+    assert set(names) <= set(F.__all__) and all(hasattr(F, n) for n in names)
 
 # --- README text -----------------------------------------------------------------------------------------------------
 
@@ -422,7 +452,7 @@ def test_git_facts(repo):
 @needs_git
 def test_git_relative_to_last_commit_not_now(repo, monkeypatch):
     "Windows count back from the last commit: the same tree gives the same facts whatever today is."
-    monkeypatch.setattr(F.time, "time", lambda: 4_000_000_000.0)
+    monkeypatch.setattr(G.time, "time", lambda: 4_000_000_000.0)
     assert F.git_facts(str(repo))["commits_last_90_days"] == 2
 
 @needs_git
@@ -456,10 +486,10 @@ def test_git_missing_or_slow(repo, monkeypatch):
     def slow(*a, **kw): raise subprocess.TimeoutExpired(a[0], kw["timeout"])
     seen = []
     real = subprocess.run
-    monkeypatch.setattr(F.subprocess, "run", lambda *a, **kw: seen.append(kw["timeout"]) or real(*a, **kw))
+    monkeypatch.setattr(G.subprocess, "run", lambda *a, **kw: seen.append(kw["timeout"]) or real(*a, **kw))
     assert F.git_facts(str(repo), timeout=3)["commits"] == 6 and seen and all(0 < t <= 3 for t in seen)
     for fake in (missing, slow):
-        monkeypatch.setattr(F.subprocess, "run", fake)
+        monkeypatch.setattr(G.subprocess, "run", fake)
         f = collect_facts(repo)
         assert f["git"] is None and f["file_count"] == 2
 
@@ -599,6 +629,15 @@ def test_publish_workflow(tmp_path, step, runs):
 # --- samples ---------------------------------------------------------------------------------------------------------
 
 SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
+
+def _make_samples():
+    "`data/make_samples.py`, which writes the samples (some from a copy given a dated git history)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT/"data"/"make_samples.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+MAKE_SAMPLES = _make_samples()
+WITH_HISTORY = set(MAKE_SAMPLES.HISTORY)
 KEYS = ["name", "path", "languages", "file_count", "total_bytes", "tree", "key_files", "readme_excerpt", "redactions",
         "skipped", "truncated", "readme_text", "kind", "kind_evidence", "checks"]
 
@@ -612,8 +651,9 @@ def test_sample_shape_and_reproducible(sample):
     assert d["path"] == f"data/repos/{sample.stem}" and not Path(d["path"]).is_absolute()
     assert set(d["key_files"]) == {"readme", "license", "docker", "ci", "deploy", "manifests", "tests", "docs",
                                    "entry_points", "workspaces"}
-    assert d["kind"] in F.KINDS and "git" not in d  # the sample repositories are folders of this repository
+    # the sample repositories are folders of this repository: only those given a dated history have git facts
+    assert d["kind"] in F.KINDS and ("git" in d) == (sample.stem in WITH_HISTORY)
     assert all(isinstance(d["key_files"][k], list) for k in ["docker", "ci", "deploy", "tests", "docs"])
-    fresh = collect_facts(ROOT/d["path"])
+    fresh = MAKE_SAMPLES.sample(sample.stem)
     for k in KEYS:
         if k != "path": assert fresh[k] == d[k], f"{sample.name}: {k} differs; run python data/make_samples.py"

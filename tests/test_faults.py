@@ -16,6 +16,22 @@ FAST = dict(timeout=10, max_retries=1)  # settings of the single-panel tests: on
 BENCH = Path(__file__).resolve().parent.parent/"bench"/"FAULT_MATRIX.md"
 pytestmark = pytest.mark.usefixtures("fresh_limiter")
 
+# Chat requests a correct client sends for one analysis (4 without faults: three specialists, then the aggregator),
+# per case and position (one specialist, all specialists, the aggregator), on an idle machine. Per faulted role: +1
+# for an SDK retry or a re-ask; +2 for a primary that fails twice (request and SDK retry) before its fallback; +0 for a
+# provider failure OpenRouter's routing list absorbs; a quota costs one request and the aggregator is not asked after
+# it; a fault on every model costs its requests on each model of the role: three per specialist, two for the
+# aggregator.
+REQUESTS = {
+    "429, no Retry-After": (5, 7, 5), "429, short Retry-After": (5, 7, 5), "429 from the primary, every time": (6, 10, 6),
+    "429, Retry-After 10 h (daily quota)": (3, 3, 4), "402 out of credits": (3, 3, 4),
+    "500": (4, 4, 4), "502": (4, 4, 4), "503": (4, 4, 4), "404 no endpoints": (4, 4, 4), "unknown model id": (4, 4, 4),
+    "hang past the timeout": (6, 10, 6), "dropped connection": (6, 10, 6),
+    "error inside a 200": (5, 7, 5), "error body in a 200": (5, 7, 5), "empty choices": (5, 7, 5),
+    "invalid JSON": (5, 7, 5), "schema violation": (5, 7, 5), "`<think>` before the JSON": (4, 4, 4),
+    "JSON in markdown fences": (4, 4, 4), "503 from every model": (5, 6, 5), "hang on every model": (9, 18, 7),
+    "dropped on every model": (9, 18, 7), "invalid JSON from every model": (12, 27, 9)}
+
 
 @pytest.fixture(scope="module")
 def matrix():
@@ -23,11 +39,13 @@ def matrix():
     cells = asyncio.run(afault_matrix(settings=matrix_settings(timeout=1.0, max_retries=1), concurrency=8))  # 1 s: a busy CI machine
     return {(c.fault, c.position): c for c in cells}
 
-def committed_requests() -> dict:
-    "(fault, position) -> chat requests, from the committed table: what a correct client sends on an idle machine."
-    rows = [[x.strip() for x in l.strip("| ").split(" | ")] for l in BENCH.read_text().splitlines()
-            if l.startswith("| ") and not l.startswith("| fault")]
-    return {(r[0].replace("\\|", "|"), r[1]): int(r[5]) for r in rows}
+def want_requests(case, position) -> int:
+    "What `REQUESTS` expects of `case` at `position`."
+    return REQUESTS[case.label][list(POSITIONS).index(position)]
+
+def test_every_case_has_its_request_counts():
+    assert set(REQUESTS) == {c.label for c in CASES} and list(POSITIONS) == ["one specialist", "all specialists",
+                                                                             "aggregator"]
 
 @pytest.mark.parametrize("position", list(POSITIONS))
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
@@ -41,7 +59,7 @@ def test_matrix_cell(matrix, case, position):
     else: assert cell.status == "ok", cell
     # exactly the requests of a correct run; a busy machine may add one SDK retry per faulted role (a request that
     # outlived the timeout), not the walk of a routing list model by model
-    want = committed_requests()[(case.label, position)]
+    want = want_requests(case, position)
     assert want <= cell.requests <= want + n_roles, (cell, want)
 
 def test_quota_cells_exact(matrix):
@@ -160,6 +178,10 @@ def test_bench_table_up_to_date(matrix):
     cols = lambda line: [x.strip() for x in line.split(" | ")[:4]] + [line.rsplit(" | ", 1)[-1]]
     rows = lambda text: [cols(l) for l in text.splitlines() if l.startswith("| ") and not l.startswith("| fault")]
     assert rows(committed) == rows(matrix_markdown(FaultMatrix(matrix.values()))), "run: python -m borg_llm.testing.faults --out bench/FAULT_MATRIX.md"
+    # and its request counts are the ones a correct client sends
+    counts = {(l.split(" | ")[0].lstrip("| ").replace("\\|", "|"), l.split(" | ")[1]): int(l.split(" | ")[5])
+              for l in committed.splitlines() if l.startswith("| ") and not l.startswith("| fault")}
+    assert counts == {(c.label, p): want_requests(c, p) for c in CASES for p in POSITIONS}
 
 def test_module_entry_point():
     import subprocess, sys

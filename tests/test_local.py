@@ -5,16 +5,19 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from borg_llm import local
-from borg_llm.client import Panel, answer_chars, grammar_bounds, grammar_schema
-from borg_llm.config import load_roster, prompts_dir
-from borg_llm.local import (DEFAULT_MODEL, LOCAL_MODEL, MODELS, LocalServer, LocalServerError, LocalUnavailable,
-                            LoopServer, ModelChecksumError, Part, Router, ensure_server, local_server, local_servers, model_file,
-                            read_state, release, served_models)
+from borg_llm import catalogue, local, serving
+from borg_llm.catalogue import (DEFAULT_MODEL, MODELS, SMALLEST_MODEL, LocalUnavailable, ModelChecksumError, Part,
+                                get_model, model_file)
+from borg_llm.client import Panel
+from borg_llm.config import ROLES, load_roster, prompts_dir
+from borg_llm.grammar import answer_chars, grammar_bounds, grammar_schema
+from borg_llm.local import (LocalServer, LocalServerError, ensure_server, local_servers, read_state, release_server,
+                            shared_server)
 from borg_llm.schemas import ROLE_SCHEMAS
+from borg_llm.serving import LoopServer, Router, served_models
 
 # The server tests need one installed model: SmolLM2 (the quickest to start), else the default model.
-TEST_MODEL = next((n for n in (LOCAL_MODEL, DEFAULT_MODEL) if local.installed(n)), None)
+TEST_MODEL = next((n for n in (SMALLEST_MODEL, DEFAULT_MODEL) if catalogue.installed(n)), None)
 needs_model = pytest.mark.skipif(TEST_MODEL is None, reason='no local model installed (pip install -e ".[local]")')
 
 
@@ -47,7 +50,7 @@ def test_start_stop(tmp_path):
 
 @needs_model
 def test_given_port(tmp_path):
-    port = local.free_port()
+    port = serving.free_port()
     with LocalServer(TEST_MODEL, port=port, state_dir=tmp_path) as srv:
         assert served_models(f"http://127.0.0.1:{port}/v1") == [TEST_MODEL]
         cmd = srv.proc.args
@@ -72,22 +75,22 @@ def test_reuse_via_state_file(tmp_path):
         st = read_state(tmp_path, TEST_MODEL)
         assert st["pid"] == pid and st["started_by"] == "analysis" and st["clients"] == [os.getpid()]
         assert st["gguf"] == str(model_file(TEST_MODEL)) and st["alias"] == TEST_MODEL
-    finally: release(url1, local._owned[pid], tmp_path)
+    finally: release_server(url1, local._owned[pid], tmp_path)
     assert gone(pid, 5) and read_state(tmp_path, TEST_MODEL) is None
 
 
 @needs_model
 def test_stale_state_is_replaced(tmp_path):
-    stale = dict(pid=2**22 + 7, alias=TEST_MODEL, base_url=f"http://127.0.0.1:{local.free_port()}/v1")
+    stale = dict(pid=2**22 + 7, alias=TEST_MODEL, base_url=f"http://127.0.0.1:{serving.free_port()}/v1")
     (tmp_path/f"server-{TEST_MODEL}.json").write_text(json.dumps(stale))
-    with local_server(tmp_path, TEST_MODEL) as url:
+    with shared_server(tmp_path, TEST_MODEL) as url:
         assert served_models(url) == [TEST_MODEL] and read_state(tmp_path, TEST_MODEL)["base_url"] == url
 
 
 @needs_model
-def test_local_server_stops_on_exception(tmp_path):
+def test_shared_server_stops_on_exception(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        with local_server(tmp_path, TEST_MODEL):
+        with shared_server(tmp_path, TEST_MODEL):
             pid = read_state(tmp_path, TEST_MODEL)["pid"]
             raise KeyboardInterrupt
     assert gone(pid, 5)
@@ -132,8 +135,8 @@ def test_server_dies_with_sigkilled_parent(tmp_path):
 def test_sigterm_stops_server_and_clears_state(tmp_path):
     code = """
         import sys
-        from borg_llm.local import local_server, read_state
-        with local_server(sys.argv[1], sys.argv[2]):
+        from borg_llm.local import read_state, shared_server
+        with shared_server(sys.argv[1], sys.argv[2]):
             print(read_state(sys.argv[1], sys.argv[2])["pid"], flush=True)
             sys.stdin.read()
     """
@@ -153,7 +156,7 @@ def test_serve_local_is_reused_and_not_stopped_by_analyses(tmp_path):
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         st = read_state(tmp_path, TEST_MODEL)
         assert st["started_by"] == "serve-local" and st["base_url"] == url
-        with local_server(tmp_path, TEST_MODEL) as url2:
+        with shared_server(tmp_path, TEST_MODEL) as url2:
             assert url2 == url
         assert served_models(url) == [TEST_MODEL]  # an analysis never stops a serve-local server
         with pytest.raises(LocalServerError, match="already running"):
@@ -172,53 +175,59 @@ def fake(tmp_path, monkeypatch):
     parts = []
     for i, b in enumerate(chunks): (p := tmp_path/f"part{i:02d}.bin").write_bytes(b); parts.append(p)
     whole = b"".join(chunks)
-    m = MODELS[LOCAL_MODEL].model_copy(update=dict(name="fake", extra="local-fake", size=len(whole),
+    m = MODELS[SMALLEST_MODEL].model_copy(update=dict(name="fake", extra="local-fake", size=len(whole),
         sha256=hashlib.sha256(whole).hexdigest(), parts=[Part(dist="fake", version="0", file=p.name) for p in parts]))
     monkeypatch.setitem(MODELS, "fake", m)
-    monkeypatch.setattr(local, "part_paths", lambda model: parts if model.name == "fake" else local.part_paths(model))
+    real = catalogue.part_paths
+    monkeypatch.setattr(catalogue, "part_paths", lambda model: parts if model.name == "fake" else real(model))
     return m, parts, whole, tmp_path/"models"
 
 
 def hashes(monkeypatch) -> list:
     "Record every file `sha256_file` hashes."
-    seen, real = [], local.sha256_file
-    monkeypatch.setattr(local, "sha256_file", lambda p: seen.append(Path(p)) or real(p))
+    seen, real = [], catalogue.sha256_file
+    monkeypatch.setattr(catalogue, "sha256_file", lambda p: seen.append(Path(p)) or real(p))
     return seen
 
 
 def test_catalogue():
-    assert DEFAULT_MODEL in MODELS and LOCAL_MODEL == "smollm2-135m"
+    assert DEFAULT_MODEL in MODELS and SMALLEST_MODEL == "smollm2-135m"
     for n, m in MODELS.items():
         assert m.name == n and len(m.sha256) == 64 and m.chat_format == "chatml" and m.license == "Apache-2.0"
         assert all(p.version.count(".") == 2 for p in m.parts)  # pinned
         r = load_roster(prompts_dir()/m.roster)
-        assert {r[role].model for role in ("architect", "deployment", "business", "aggregator")} == {n}
+        assert {r[role].model for role in ROLES} == {n}
     assert len(MODELS["qwen2.5-coder-1.5b"].parts) == 22
     assert MODELS["qwen2.5-coder-0.5b"].parts[5].file.endswith("part06.bin")
-    with pytest.raises(LocalUnavailable, match="choose one of smollm2-135m"): local.get_model("gpt-9")
+    with pytest.raises(LocalUnavailable, match="choose one of smollm2-135m"): get_model("gpt-9")
 
 
-@pytest.mark.skipif(not local.installed(local.DEFAULT_MODEL), reason="the default local model is not installed")
+def test_one_default_model():
+    "Library calls that name no model use the CLI's default, the one README and `Settings.local_model` document."
+    assert get_model().name == LocalServer().model == shared_server().model == DEFAULT_MODEL == "qwen2.5-coder-1.5b"
+
+
+@pytest.mark.skipif(not catalogue.installed(DEFAULT_MODEL), reason="the default local model is not installed")
 def test_missing_wheel_names_the_extra(monkeypatch):
-    m = MODELS[local.DEFAULT_MODEL]
+    m = MODELS[DEFAULT_MODEL]
     real = importlib.metadata.distribution
     def dist(name):
         if name == m.parts[3].dist: raise importlib.metadata.PackageNotFoundError(name)
         return real(name)
     monkeypatch.setattr(importlib.metadata, "distribution", dist)
-    with pytest.raises(LocalUnavailable) as e: local.part_paths(m)
+    with pytest.raises(LocalUnavailable) as e: catalogue.part_paths(m)
     msg = str(e.value)
     for s in ('pip install -e ".[local]"', f'".[{m.extra}]"', "OPENROUTER_API_KEY", "--dry-run", f"1 of its {len(m.parts)}"):
         assert s in msg
-    assert "\n" not in msg and not local.installed(m.name)
+    assert "\n" not in msg and not catalogue.installed(m.name)
 
 
 @pytest.mark.parametrize("hidden", ["llama_cpp", "uvicorn"])
 def test_missing_server_is_one_line(monkeypatch, hidden):
     monkeypatch.setitem(sys.modules, hidden, None)  # importlib.util.find_spec returns None for it
     with pytest.raises(LocalUnavailable, match=r'llama-cpp-python\[server\]\) is not installed') as e:
-        model_file(LOCAL_MODEL)
-    assert "\n" not in str(e.value) and not local.local_available()
+        model_file(SMALLEST_MODEL)
+    assert "\n" not in str(e.value) and not catalogue.installed(SMALLEST_MODEL)
 
 
 def test_assembly_is_verified_and_atomic(fake, monkeypatch):
@@ -228,7 +237,7 @@ def test_assembly_is_verified_and_atomic(fake, monkeypatch):
     assert out == d/"fake.gguf" and out.read_bytes() == whole
     assert sorted(p.name for p in d.iterdir()) == ["fake.gguf", "fake.lock", "verified.json"]  # no temp file left
     assert json.loads((d/"verified.json").read_text())[str(out)]["sha256"] == m.sha256
-    assert local.status("fake", d) == dict(wheels=True, file=out, verified=True)
+    assert catalogue.install_status("fake", d) == dict(wheels=True, file=out, verified=True)
     n = len(seen)
     assert model_file("fake", d) == out and len(seen) == n  # verified by size and mtime: not hashed again
     os.utime(out, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched: hashed again before it is loaded
@@ -240,7 +249,7 @@ def test_truncated_or_corrupted_file_is_assembled_again(fake, capsys):
     out = model_file("fake", d)
     for damage in (lambda f: f.truncate(100), lambda f: (f.seek(50), f.write(b"X"), f.seek(0, 2), f.write(b"!"))):
         with open(out, "r+b") as f: damage(f)
-        assert local.status("fake", d)["verified"] is False
+        assert catalogue.install_status("fake", d)["verified"] is False
         assert model_file("fake", d).read_bytes() == whole
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"expected {m.sha256}: assembling fake again" in err, err
@@ -261,7 +270,7 @@ def test_interrupted_assembly_leaves_no_model(fake, monkeypatch):
     d.mkdir()
     (d/".fake.abc123.tmp").write_bytes(whole[:10])  # what a SIGKILLed assembly leaves behind
     def killed(fd): raise KeyboardInterrupt
-    monkeypatch.setattr(local.os, "fsync", killed)
+    monkeypatch.setattr(catalogue.os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt): model_file("fake", d)
     assert sorted(p.name for p in d.iterdir()) == ["fake.lock"]
     monkeypatch.undo()
@@ -269,22 +278,22 @@ def test_interrupted_assembly_leaves_no_model(fake, monkeypatch):
 
 def test_single_file_model_is_verified_in_place(fake, monkeypatch):
     m, parts, whole, d = fake
-    digest = hashlib.sha256(parts[0].read_bytes()).hexdigest()
-    one = m.model_copy(update=dict(name="one", parts=m.parts[:1], sha256=digest))
+    sha = hashlib.sha256(parts[0].read_bytes()).hexdigest()
+    one = m.model_copy(update=dict(name="one", parts=m.parts[:1], sha256=sha))
     monkeypatch.setitem(MODELS, "one", one)
-    monkeypatch.setattr(local, "part_paths", lambda model: parts[:1])
+    monkeypatch.setattr(catalogue, "part_paths", lambda model: parts[:1])
     assert model_file("one", d) == parts[0] and not (d/"one.gguf").exists()
     parts[0].write_bytes(b"GGUF corrupted")
     with pytest.raises(ModelChecksumError, match=f"local model one: {parts[0]} has SHA-256 .*, expected {one.sha256}"):
         model_file("one", d)
 
 
-@pytest.mark.skipif(not local.installed(DEFAULT_MODEL), reason="the default model's wheels are not installed")
+@pytest.mark.skipif(not catalogue.installed(DEFAULT_MODEL), reason="the default model's wheels are not installed")
 def test_default_model_assembles_to_its_digest(tmp_path):
     "The real wheels of the default model, joined into a throwaway folder, give the pinned SHA-256."
     m = MODELS[DEFAULT_MODEL]
     out = model_file(DEFAULT_MODEL, tmp_path)
-    assert out.stat().st_size == m.size and local.sha256_file(out) == m.sha256
+    assert out.stat().st_size == m.size and catalogue.sha256_file(out) == m.sha256
     assert not any(p.dist.replace("-", "_") in sys.modules for p in m.parts)  # found, never imported
 
 
@@ -301,7 +310,7 @@ def _post(url, model):
     import urllib.request
     req = urllib.request.Request(f"{url}/chat/completions", data=json.dumps(dict(model=model)).encode(),
                                  headers={"Content-Type": "application/json"})
-    return json.load(local._opener.open(req))
+    return json.load(serving._opener.open(req))
 
 
 def test_local_servers_route_by_model(monkeypatch, tmp_path):
@@ -311,7 +320,7 @@ def test_local_servers_route_by_model(monkeypatch, tmp_path):
         def __init__(self, state_dir, model, **kw): self.model = model
         def __enter__(self): started.append(self.model); return echoes[self.model].base_url
         def __exit__(self, *exc): started.append(f"-{self.model}")
-    monkeypatch.setattr(local, "local_server", fake_server)
+    monkeypatch.setattr(local, "shared_server", fake_server)
     try:
         with local_servers(["smollm2-135m"], tmp_path) as url: assert url == echoes["smollm2-135m"].base_url
         with local_servers(["smollm2-135m", "qwen2.5-coder-0.5b", "smollm2-135m"], tmp_path) as url:
@@ -383,3 +392,39 @@ def test_bounded_integers_become_enums():
     g = grammar_schema(ROLE_SCHEMAS["business"].model_json_schema())
     assert g["properties"]["market_viability"]["enum"] == list(range(11))
     assert "enum" not in grammar_schema({"type": "integer", "minimum": 0})  # unbounded: left alone
+
+
+def test_model_replaced_with_same_size_and_time_is_hashed_again(fake, monkeypatch):
+    "A verified file replaced by one of the same size, its modification time set back: its change time gives it away."
+    m, parts, whole, d = fake
+    out = model_file("fake", d)
+    st = out.stat()
+    out.write_bytes(bytes(255 - c for c in whole)); os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
+    seen = hashes(monkeypatch)
+    assert model_file("fake", d).read_bytes() == whole and out in seen  # hashed, found wrong, assembled again
+
+
+def test_taken_port_is_one_line_before_the_model_is_read(tmp_path, monkeypatch):
+    import socket
+    monkeypatch.setattr(local, "model_file", lambda name: pytest.fail("the model was read"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); s.listen()
+        with pytest.raises(LocalServerError, match=rf"^port {s.getsockname()[1]} on 127.0.0.1 is in use: choose another"):
+            LocalServer(SMALLEST_MODEL, port=s.getsockname()[1], state_dir=tmp_path).spawn()
+
+
+def test_server_gone_during_the_run_is_one_line(tmp_path):
+    "A reused server that stops while the block runs: the block ends with a `LocalServerError` (an `OSError`)."
+    srv = child("import time; time.sleep(60)")
+    async def models(request): return web.json_response(dict(data=[dict(id=SMALLEST_MODEL)]))
+    class Fake(LoopServer):
+        def app(self):
+            a = web.Application(); a.router.add_get("/v1/models", models)
+            return a
+    with Fake() as f:
+        st = dict(pid=srv.pid, alias=SMALLEST_MODEL, base_url=f"http://127.0.0.1:{f.port}/v1", started_by="analysis",
+                  clients=[])
+        (tmp_path/f"server-{SMALLEST_MODEL}.json").write_text(json.dumps(st))
+        with pytest.raises(LocalServerError, match="stopped during the run: run the same command again") as e:
+            with shared_server(tmp_path, SMALLEST_MODEL): srv.kill(); srv.wait()
+    assert isinstance(e.value, OSError) and "\n" not in str(e.value)

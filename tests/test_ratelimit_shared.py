@@ -190,3 +190,33 @@ def test_limiter_for_names_one_window_per_url_and_key(tmp_path):
 def test_unknown_storage_is_one_line():
     with pytest.raises(ValueError, match="rate_storage 'nope://x': use file://, memory://"):
         RateLimiter(1, 1, storage="nope://x")
+
+
+def test_damaged_window_file_starts_afresh_in_one_line(tmp_path, caplog):
+    "A window file SQLite finds damaged is made again, in one warning; its slots then count from nothing."
+    lim = RateLimiter(3, 60, storage=f"file://{tmp_path}", key="w")
+    lim._shared.take(); lim._shared._db().close()
+    f = tmp_path/"w.sqlite"; b = f.read_bytes(); h = len(b)//2
+    f.write_bytes(b[:h] + bytes(i % 251 for i in range(len(b) - h)))  # its pages overwritten
+    with caplog.at_level("WARNING", logger="borg_llm.ratelimit"):
+        again = RateLimiter(3, 60, storage=f"file://{tmp_path}", key="w")._shared
+        assert [again.take()[0] is not None for _ in range(4)] == [True, True, True, False]
+    assert len(caplog.records) == 1 and "was damaged" in caplog.records[0].getMessage()
+
+
+def test_window_file_removed_in_use_is_opened_again(tmp_path, caplog):
+    "The window's file removed while a process uses it: the next step opens a new file at the path, where other "
+    "processes will look, and counts there."
+    a, b = (RateLimiter(2, 60, storage=f"file://{tmp_path}", key="w")._shared for _ in range(2))
+    a.take()
+    for end in ("", "-wal", "-shm"): (tmp_path/f"w.sqlite{end}").unlink(missing_ok=True)
+    with caplog.at_level("WARNING", logger="borg_llm.ratelimit"):
+        assert a.take()[0] is not None and (tmp_path/"w.sqlite").exists()
+    assert b.take()[0] is not None and b.take()[0] is None  # b sees a's slot in the new file: two of two taken
+    assert len(caplog.records) == 1 and "removed or replaced while in use" in caplog.records[0].getMessage()
+
+
+def test_read_only_window_says_what_to_do(tmp_path):
+    (tmp_path/"a-file").write_text("")
+    with pytest.raises(RateStorageError, match=r"; make it and its folder writable, or set BORG_LLM_RATE_STORAGE"):
+        RateLimiter(1, 1, storage=f"file://{tmp_path}/a-file/sub")._shared.take()

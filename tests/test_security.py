@@ -125,14 +125,14 @@ async def test_injection_stays_inside_the_fence(hostile, tmp_path):
 
 
 # ---------- out-of-range scores ----------
-def out_of_range(field, value, times=None):
-    "An `answer_fn` that puts `value` in `field` for the first `times` answers that have it (all if None)."
+def out_of_range(field, value, times=None, then=None):
+    "An `answer_fn` that puts `value` in `field` for the first `times` answers that have it (all if None), then `then`."
     n = []
     def fn(body, schema):
-        if not schema or field not in (schema.get("properties") or {}) or (times is not None and len(n) >= times):
-            return None
+        if not schema or field not in (schema.get("properties") or {}): return None
         n.append(1)
-        return {**schema_instance(schema, str(len(n))), field: value}
+        v = value if times is None or len(n) <= times else then
+        return None if v is None else {**schema_instance(schema, str(len(n))), field: v}
     return fn
 
 CASES = [("business", "business_analysis", "market_viability", 11),
@@ -141,14 +141,14 @@ CASES = [("business", "business_analysis", "market_viability", 11),
 @pytest.mark.parametrize("role, key, field, bad", CASES)
 async def test_out_of_range_score_reasked(tmp_path, role, key, field, bad):
     "A score outside 0-10 once: a validation failure, re-asked, and the second answer is kept as it is."
-    with StandIn(answer_fn=out_of_range(field, bad, times=1)) as srv:
+    with StandIn(answer_fn=out_of_range(field, bad, times=1, then=7)) as srv:
         async with panel(settings(srv, tmp_path), cache="off") as p: a = await analyze_with_llm(FACTS, panel=p)
         said = lambda c: field in c and ("less than or equal to 10" in c or "greater than or equal to 0" in c)
         reasks = [r for r in srv.stats.chat if said(r.body["messages"][-1].get("content", ""))]
     m = a["llm_results"]["metadata"]["roles"][role]
     assert (m["status"], m["reasks"], m["attempts"]) == ("ok", 1, 2)
-    v = a["llm_results"][key][field]
-    assert isinstance(v, int) and 0 <= v <= 10
+    assert a["llm_results"]["metadata"]["breakdown"][field]["holistic"] == 7  # the re-asked answer's own score: not
+                                                                              # clipped, not the first one
     assert reasks  # the re-ask told the model what was wrong
 
 @pytest.mark.parametrize("role, key, field, bad", CASES)

@@ -62,7 +62,7 @@ def test_absence_claims_table():
     assert subj("No Kubernetes manifests and no documentation") == ["deploy", "docs"]
     assert subj("No need for a Dockerfile. Tests pass.") == []
     assert absence_claims("no integration tests")[0].qualified
-    assert judge_absence(Claim("tests", "no integration tests", True), TINY)[0] == "unverifiable"  # some tests exist
+    assert judge_absence(Claim("tests", "no integration tests", True), TINY).status == "unverifiable"  # some tests exist
 
 def test_a_truncated_tree_never_proves_absence():
     paths, cut = tree_paths(TINY["tree"])
@@ -70,7 +70,7 @@ def test_a_truncated_tree_never_proves_absence():
     c = check_answers(blockers(dict(issue="No py.typed marker file", evidence="src/tinyhttp/py.typed", severity="low")),
                       TINY)
     assert c.findings[0].status == "unverifiable"
-    assert judge_absence(absence_claims("there is no pyproject.toml")[0], TINY)[0] == "contradicted"
+    assert judge_absence(absence_claims("there is no pyproject.toml")[0], TINY).status == "contradicted"
 
 def test_docs_project_code_patterns_contradicted():
     hb = {**SAMPLES["team-handbook"], "kind": "docs"}

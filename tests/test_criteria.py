@@ -1,0 +1,121 @@
+"Scores as sums of named criteria: the breakdown gives every score back, cites facts that exist, moves with the facts."
+import copy, json
+from datetime import datetime, timezone
+from pathlib import Path
+import pytest
+
+from borg_llm.config import PROJECT_ROOT, ConfigError
+from borg_llm.criteria import (CRITERIA, SCORED, breakdown, evidence_ok, load_criteria, round_half_up, score_answers,
+                               to_score, weighted)
+from borg_llm.pipeline import analyze
+
+SAMPLES = sorted((PROJECT_ROOT/"data"/"samples").glob("*.json"))
+DAY = datetime(2026, 12, 1, tzinfo=timezone.utc)
+D = load_criteria()
+
+
+def facts(name): return json.loads((PROJECT_ROOT/"data"/"samples"/f"{name}.json").read_text())
+
+def values(b, score): return {c["criterion"]: c["value"] for c in b[score]["criteria"]}
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_the_breakdown_reproduces_every_score(path):
+    b = breakdown(json.loads(path.read_text()), today=DAY)
+    assert set(b) == set(SCORED)
+    for s, e in b.items():
+        got = [c for c in e["criteria"] if c["value"] is not None]
+        mean = sum(c["weight"] * c["value"] for c in got) / sum(c["weight"] for c in got)
+        if s == "technical_debt_priority":
+            assert e["score"] == [l for t, l in sorted(D["scores"][s]["levels"]) if mean >= t - 1e-9][-1]
+        else:
+            lo, hi = D["scores"][s]["scale"]
+            assert e["score"] == int(lo + (hi - lo) * mean + 0.5 + 1e-9) # halves up
+        assert all(0 <= c["value"] <= 1 for c in got) and e["version"] == D["version"]
+
+
+def test_rounding_sends_halves_up():
+    assert [round_half_up(x) for x in (0.5, 1.5, 6.5, 7.5, 6.49)] == [1, 2, 7, 8, 6]
+    assert to_score(0.65, dict(scale=[0, 10])) == 7 # 6.5: Python's round would give 6
+    crit = [dict(weight=1, value=0.6), dict(weight=1, value=0.7)]
+    assert to_score(weighted(crit), dict(scale=[0, 10])) == 7
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_counted_fact_criterion_cites_evidence_in_the_facts(path):
+    f = json.loads(path.read_text())
+    for e in breakdown(f, today=DAY).values():
+        for c in e["criteria"]:
+            if c["source"] == "fact" and c["value"] is not None:
+                assert evidence_ok(f, c["evidence"]), (path.stem, c)
+
+
+def test_evidence_check_rejects_what_the_facts_do_not_hold():
+    f = facts("ledgerd")
+    assert evidence_ok(f, "internal/api/handlers_test.go") and evidence_ok(f, "checks.ci")
+    assert not evidence_ok(f, "tests/test_missing.py") and not evidence_ok(f, "git.last_commit") and not evidence_ok(f, None)
+
+
+def test_tests_and_ci_move_the_right_criteria():
+    f = facts("tinyhttp-py")
+    bare = copy.deepcopy(f)
+    bare["checks"]["tests"] = dict(value=False, path=None)
+    bare["checks"]["ci"] = dict(value=False, path=None)
+    a, b = breakdown(f, today=DAY), breakdown(bare, today=DAY)
+    for s in ("vibecodibility_score", "borg_tools_fit", "technical_debt_priority"):
+        va, vb = values(a, s), values(b, s)
+        assert va["tests"] == 1.0 and vb["tests"] == 0.0 and va["ci"] == 1.0 and vb["ci"] == 0.0
+        assert {k for k in va if va[k] != vb[k]} == {"tests", "ci"}
+    assert b["vibecodibility_score"]["score"] < a["vibecodibility_score"]["score"]
+    assert b["borg_tools_fit"]["score"] < a["borg_tools_fit"]["score"]
+    assert values(b, "market_viability")["tests"] == 0.0 and "ci" not in values(a, "market_viability")
+
+
+def test_criteria_the_facts_cannot_decide_are_left_out():
+    f = facts("ledgerd") # no git history in this sample
+    b = breakdown(f, today=DAY)["borg_tools_fit"]
+    alive = next(c for c in b["criteria"] if c["criterion"] == "alive")
+    assert alive["value"] is None and alive["reason"].startswith("not decidable (left out of the sum)")
+    asked = [c for c in b["criteria"] if c["source"] == "model"]
+    assert asked and all(c["value"] is None and c["reason"].startswith("not asked") for c in asked)
+    dormant = {**f, "git": {"last_commit": "2019-01-01T00:00:00Z"}} # decided: it now counts, and pulls the score down
+    d = breakdown(dormant, today=DAY)["borg_tools_fit"]
+    assert values({"x": d}, "x")["alive"] == 0.0 and d["score"] < b["score"]
+    assert breakdown({"name": "empty"}, today=DAY)["market_viability"]["score"] is None
+
+
+def test_score_answers_sets_the_fields_and_keeps_the_model_number():
+    ans = dict(architect=dict(technical_debt_priority="high"), deployment={}, business=dict(market_viability=1),
+               aggregator=None)
+    out, b = score_answers(ans, facts("slugkit"), today=DAY, how="criteria")
+    assert out["business"]["market_viability"] == b["market_viability"]["score"] != 1
+    assert b["market_viability"]["holistic"] == 1 and out["aggregator"] is None and ans["business"]["market_viability"] == 1
+    assert isinstance(out["business"]["market_viability"], int)
+
+
+def test_dry_runs_carry_the_breakdown_and_the_criteria_scores():
+    a = analyze(facts("snake-toy"), dry_run=True)
+    b = a.meta["breakdown"]
+    assert a.r["aggregated_insights"]["borg_tools_fit"] == b["borg_tools_fit"]["score"]
+    assert a.r["architect_analysis"]["technical_debt_priority"] == b["technical_debt_priority"]["score"]
+    assert b["borg_tools_fit"]["holistic"] is not None
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace('rule = "tests", weight = 3', 'rule = "tests", weight = -1', 1), "weight must be > 0"),
+    (lambda t: t.replace('rule = "ci", weight = 2', 'rule = "cl", weight = 2', 1), "unknown rule 'cl'"),
+    (lambda t: t.replace('model = "audience"', 'model = "crowd"', 1), "unknown model question 'crowd'"),
+    (lambda t: t.replace("web-service = 0.7", "webservice = 0.7", 1), "unknown kind 'webservice'"),
+    (lambda t: t.replace('default = "criteria"', 'default = "votes"', 1), "default must be"),
+    (lambda t: t.replace('[0.4, "medium"]', '[0.4, "mid"]', 1), "levels must name"),
+    (lambda t: t + "\n[[", "not valid TOML"),
+])
+def test_data_file_errors_are_one_line(tmp_path, edit, message):
+    p = tmp_path/"criteria.toml"
+    p.write_text(edit(CRITERIA.read_text()))
+    with pytest.raises(ConfigError) as e: load_criteria(p)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_missing_data_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="criteria file .*nope.toml"): load_criteria(tmp_path/"nope.toml")
