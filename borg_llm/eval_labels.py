@@ -41,7 +41,7 @@ def _label_errors(d:dict) -> list[str]:
     return errs
 
 # %% ../nbs/38_eval_labels.ipynb #59cf7b35
-def load_labels(name:str, # a sample project, e.g. "ledgerd"
+def load_labels(name:str, # a labelled sample project: the stem of a file in data/labels/
                 labels:Path=LABELS, # folder of labels files
                ) -> dict:
     "A project's labels from `data/labels/NAME.toml`, checked; a one-line `ConfigError` if missing or malformed."

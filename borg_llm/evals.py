@@ -275,7 +275,6 @@ def __getattr__(name:str):
     for m in _METRICS:
         mod = importlib.import_module(f"borg_llm.{m}")
         if name in mod.__all__: return getattr(mod, name)
-    if name == "_leaves": return importlib.import_module("borg_llm.eval_metrics").strings # a walker's former name
     raise AttributeError(f"module 'borg_llm.evals' has no attribute {name!r}")
 
 # %% ../nbs/36_evals.ipynb #31e2ae2c

@@ -99,7 +99,10 @@ def test_fault_matrix_local_writes_its_own_section(tmp_path):
     with mock.patch.object(E, "env_matrix", lambda: E.EnvMatrix([seen])), contextlib.redirect_stdout(out):
         assert cli.main(["fault-matrix", "--local", "--out", str(f)]) == 0
     assert f.read_text() == text  # written again in place, not appended
-    def provider(out, timeout): Path(out).write_text("# Fault matrix\n\nnew provider table\n"); return 0
-    with mock.patch("borg_llm.testing.faults.print_fault_matrix", provider):
-        assert E.print_matrix(out=str(f)) == 0
-    assert f.read_text() == "# Fault matrix\n\nnew provider table\n\n" + E.MARK + text.split(E.MARK, 1)[1]
+    class Provider(list): passed = 0  # the provider's matrix, here with no cell
+    with mock.patch("borg_llm.testing.faults.fault_matrix", lambda settings: Provider()), \
+         mock.patch("borg_llm.testing.faults.matrix_markdown", lambda m: "new provider table\n"), \
+         contextlib.redirect_stdout(io.StringIO()):
+        assert E.print_matrix(out=str(f)) == 0  # the provider's matrix, written by `faults`, keeps this one
+    from borg_llm.testing.faults import HEADER
+    assert f.read_text() == HEADER + "new provider table\n\n" + E.MARK + text.split(E.MARK, 1)[1]
