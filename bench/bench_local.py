@@ -1,24 +1,32 @@
 """Seconds per analysis of each local model, on the sample projects, as `borg-llm analyze data/repos/<name>` runs them.
 
-Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--json FILE]
+Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--server current|plain|both] [--json FILE]
 For each installed catalogue model (default: all of them): start its server (start-up timed apart), then analyse the
-projects of data/repos that have a facts file in data/samples, one after another, cache off, with the model's local
-roster, as the CLI does. Prints one markdown table: seconds per analysis (median, range), per call, and llama.cpp's
-own prompt and completion speeds (tokens/s, read from the server log). Numbers only, no assertions. The medians are
-what `borg_llm.catalogue.MODELS[...].secs_per_analysis` records (see `borg-llm models`).
+projects (default: the eleven of the recorded benchmark), one after another, cache off, with the model's local
+roster, as the CLI does. Prints one markdown table: seconds per analysis (median, range); its compute floor, the
+sum of llama.cpp's own prompt-evaluation and generation times for the analysis's calls (read from the server log);
+wall time ÷ floor (median over projects); seconds per call; llama.cpp's prompt and completion speeds (tokens/s).
+`--server both` runs each model twice, side by side: `current`, the server as borg_llm starts it (the shortlist
+sampler, no logits kept for prompt tokens), and `plain`, llama-cpp-python's own defaults (its sampler chain, the
+logits of every prompt token kept), which is how borg_llm ran it before. Numbers only, no assertions. The medians are what `borg_llm.catalogue.MODELS[...].secs_per_analysis`
+records (see `borg-llm models`).
 """
-import argparse, asyncio, json, os, re, statistics, sys, tempfile, time
+import argparse, asyncio, contextlib, hashlib, json, os, re, statistics, sys, tempfile, time
 from pathlib import Path
 from borg_llm import catalogue, local
 from borg_llm.facts import load_project
 from borg_llm.client import Panel
 from borg_llm.config import PROJECT_ROOT, Settings, load_roster, prompts_dir
 from borg_llm.pipeline import analyze_with_llm
+from borg_llm.evals import RECORDED
 
-SAMPLES = ("ledgerd", "recipe-board", "snake-toy", "team-handbook", "tinyhttp-py")  # the five original sample projects
-PROJECTS = [PROJECT_ROOT/"data"/"repos"/n for n in SAMPLES]
+SAMPLES = tuple(RECORDED)  # the eleven projects of the recorded benchmark
 _PERF = re.compile(r"^(?:llama_perf_context_print:\s+)?(prompt eval|eval) time =\s+([\d.]+) ms /\s+(\d+) (?:tokens|runs)",
                    re.M)
+
+def floor_s(log:str) -> float:
+    "Seconds of prompt evaluation and generation that llama.cpp reports in `log`: what the calls cost the model."
+    return sum(float(ms) for _, ms, _ in _PERF.findall(log)) / 1000
 
 def speeds(log:str) -> dict:
     "Prompt and completion tokens/s summed over every request in a llama.cpp server log."
@@ -33,36 +41,63 @@ async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path) -> dic
     t0 = time.monotonic()
     async with Panel(s, load_roster(prompts_dir(s)/m.roster), cache="off") as p:
         a = await analyze_with_llm(load_project(path), panel=p)
-    return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=a.meta["roles"])
+    answers = json.dumps({k: v for k, v in a.r.items() if k != "metadata"}, sort_keys=True)
+    return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=a.meta["roles"],
+                answers_sha=hashlib.sha256(answers.encode()).hexdigest()[:12])
 
-def bench(name:str, projects:list[Path]) -> dict:
-    "Start `name`'s server in a fresh state dir, analyse `projects`, stop it; the numbers."
+SERVERS = dict(current={}, plain=dict(sampler="chain", logprobs=True))  # `LocalServer` settings compared
+
+class _Server:
+    "One server of the comparison: its URL, its log, and how much of the log is read."
+    def __init__(self, d:Path, name:str, setting:str): self.d, self.name, self.setting, self.read = d, name, setting, 0
+    def log(self) -> str: return "".join(f.read_text(errors="replace") for f in self.d.glob(f"server-{self.name}-*.log"))
+    def new_floor(self) -> float:
+        "Compute floor of the requests logged since the last call."
+        log = self.log(); out = floor_s(log[self.read:]); self.read = len(log); return round(out, 2)
+
+def bench(name:str, projects:list[Path], servers:list[str]) -> list[dict]:
+    "Start one server of `name` per setting, analyse each project on each in turn (interleaved), stop them; the numbers."
     m, tmp = catalogue.get_model(name), Path(tempfile.mkdtemp(prefix="bench_local_"))
-    t0 = time.monotonic()
-    with local.shared_server(tmp/"state", name) as url:
-        startup = time.monotonic() - t0
-        runs = []
+    runs, startup = {s: [] for s in servers}, {}
+    with contextlib.ExitStack() as stack:
+        srv = {}
+        for s in servers:
+            t0 = time.monotonic()
+            url = stack.enter_context(local.shared_server(tmp/s, name, **SERVERS[s]))
+            startup[s], srv[s] = time.monotonic() - t0, (url, _Server(tmp/s, name, s))
         for p in projects:
-            runs.append(r := asyncio.run(analyse(url, m, p, tmp/"cache")))
-            print(f"{name} {r['project']}: {r['secs']:.1f} s, {r['status']} (load average {os.getloadavg()[0]:.1f})",
-                  flush=True)
-        log = "".join(f.read_text(errors="replace") for f in (tmp/"state").glob(f"server-{name}-*.log"))
+            for s, (url, log) in srv.items():
+                runs[s].append(r := asyncio.run(analyse(url, m, p, tmp/"cache")))
+                r["floor_s"] = log.new_floor()
+                print(f"{name} ({s}) {r['project']}: {r['secs']:.1f} s, floor {r['floor_s']:.1f} s, {r['status']} "
+                      f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+        logs = {s: log.log() for s, (_, log) in srv.items()}
+    rows = [summary(name, s, runs[s], startup[s], logs[s]) for s in servers]
+    for r in rows:  # the same result text as the first setting's, project by project
+        r["same"] = sum(a["answers_sha"] == b["answers_sha"] for a, b in zip(r["runs"], rows[0]["runs"]))
+    return rows
+
+def summary(name:str, server:str, runs:list[dict], startup:float, log:str) -> dict:
+    "One row of numbers for `name` on `server`."
     calls = [r for run in runs for r in run["roles"].values()]
     secs = [r["secs"] for r in runs]
-    return dict(model=name, load_avg=round(os.getloadavg()[0], 1), startup_s=round(startup, 1), secs=secs,
-                median_s=statistics.median(secs),
+    return dict(model=name, server=server, load_avg=round(os.getloadavg()[0], 1), startup_s=round(startup, 1),
+                secs=secs, median_s=statistics.median(secs),
+                floor_s=statistics.median(r["floor_s"] for r in runs),
+                ratio=statistics.median(r["secs"] / r["floor_s"] for r in runs if r["floor_s"]),
                 call_s=statistics.median(c["latency_s"] for c in calls), ok=sum(r["status"] == "ok" for r in runs),
                 prompt_tokens=sum(c.get("prompt_tokens", 0) for c in calls),
                 completion_tokens=sum(c.get("completion_tokens", 0) for c in calls), **speeds(log), runs=runs)
 
 def table(rows:list[dict]) -> str:
     "The results as a markdown table."
-    out = ["| model | s per analysis, median (range) | s per call, median | status ok | prompt tok/s "
-           "| completion tok/s "
-           "| start-up s | load average |", "|---|---|---|---|---|---|---|---|"]
+    out = ["| model | server | s per analysis, median (range) | compute floor s, median | wall ÷ floor, median "
+           "| s per call, median | status ok | same result as the first | prompt tok/s | completion tok/s | start-up s | load average |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['model']} | {r['median_s']:.1f} ({min(r['secs']):.1f}-{max(r['secs']):.1f}) "
-                   f"| {r['call_s']:.1f} | {r['ok']}/{len(r['secs'])} | {r['prompt_tps']} | {r['completion_tps']} "
+        out.append(f"| {r['model']} | {r['server']} | {r['median_s']:.1f} ({min(r['secs']):.1f}-{max(r['secs']):.1f}) "
+                   f"| {r['floor_s']:.1f} | {r['ratio']:.3f} "
+                   f"| {r['call_s']:.1f} | {r['ok']}/{len(r['secs'])} | {r['same']}/{len(r['secs'])} | {r['prompt_tps']} | {r['completion_tps']} "
                    f"| {r['startup_s']} | {r['load_avg']} |")
     return "\n".join(out)
 
@@ -70,7 +105,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="catalogue names (default: every installed model)")
     ap.add_argument("--projects", metavar="NAME", nargs="+", default=list(SAMPLES),
-                    help="sample projects (default: all five)")
+                    help="sample projects (default: the eleven of the recorded benchmark)")
+    ap.add_argument("--server", choices=[*SERVERS, "both"], default="current",
+                    help="server settings: current (default), plain (llama-cpp-python's defaults), both side by side")
     ap.add_argument("--json", metavar="FILE", help="also write every number, per project and role, to FILE")
     a = ap.parse_args(argv)
     names = a.models or [n for n in catalogue.MODELS if catalogue.installed(n)]
@@ -78,9 +115,17 @@ def main(argv=None):
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; projects: {', '.join(a.projects)}",
           flush=True)
     rows = []
-    for n in names:
-        rows.append(bench(n, projects))
+    servers = list(SERVERS) if a.server == "both" else [a.server]
+    for n in names: rows += bench(n, projects, servers)
     print(table(rows))
+    for r in rows:  # generated tokens per role: what each role's answer costs
+        per = {role: statistics.median(run["roles"][role].get("completion_tokens", 0) for run in r["runs"])
+               for role in r["runs"][0]["roles"]}
+        print(f"{r['model']} ({r['server']}): completion tokens per call, median: "
+              + ", ".join(f"{k} {v:g}" for k, v in per.items()))
+    for cur, base in zip(rows[::2], rows[1::2]) if len(servers) == 2 else []:
+        print(f"{cur['model']}: median analysis current ÷ plain = {cur['median_s'] / base['median_s']:.2f}; "
+              f"median of per-project ratios {statistics.median(a['secs'] / b['secs'] for a, b in zip(cur['runs'], base['runs'])):.2f}")
     if a.json: Path(a.json).write_text(json.dumps(rows, indent=1))
 
 if __name__ == "__main__": main()

@@ -5,9 +5,9 @@ endpoints need on top: errors inside a 200, fallbacks, a circuit breaker, exact 
 
 # %% ../nbs/18_client.ipynb #913092de
 from __future__ import annotations
-import functools, itertools, json, logging, os, re, time
+import copy, functools, itertools, json, logging, os, re, time
 from collections.abc import Callable
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 import httpx2, instructor, openai
@@ -84,8 +84,10 @@ class Call:
     def ok(self) -> bool: return self.status == "ok"
 
     def meta(self) -> dict:
-        "The fields that go into the result's metadata (no answer)."
-        d = asdict(self); d.pop("answer"); return d
+        "The fields that go into the result's metadata (no answer), its list and dict copied: a snapshot."
+        # what `dataclasses.asdict` gives for these flat fields, without deep-copying the answer it then drops (~8x faster)
+        return {f.name: copy.deepcopy(v) if isinstance(v := getattr(self, f.name), (list, dict)) else v
+                for f in fields(self) if f.name != "answer"}
 
 # %% ../nbs/18_client.ipynb #7c3f05d8
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S) # no library strips reasoning tags; one regex does
@@ -170,9 +172,11 @@ async def aclose(self:Panel, quiet:bool=False): # True: an error ends the run, a
         log.warning(f"call log {self.log_path}: {e.strerror or e}: {n} call(s) not logged ({fix_for(e)})")
 
 # %% ../nbs/18_client.ipynb #8ad76616
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
 def lenient_json(text:str|None) -> str|None:
     "`text` re-serialised if it is JSON with raw control characters in its strings (which pydantic rejects)."
-    if not text or not any(ord(ch) < 32 for ch in text): return text
+    if not text or not _CONTROL.search(text): return text
     try: return json.dumps(json.loads(text, strict=False), ensure_ascii=False)
     except ValueError: return text
 

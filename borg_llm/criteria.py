@@ -5,7 +5,7 @@
 
 # %% ../nbs/12_criteria.ipynb #5d9c2ab1
 from __future__ import annotations
-import math, tomllib
+import copy, functools, math, tomllib
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -173,15 +173,27 @@ def _errors(d:dict) -> list[str]:
             if not (isinstance(c.get("weight"), (int, float)) and c["weight"] > 0): errs.append(f"{s}.{n}: weight must be > 0")
     return errs
 
-def load_criteria(path:str|Path=CRITERIA, # a criteria TOML file
-                 ) -> dict:
-    "The criteria file, checked; a one-line `ConfigError` if it is missing or malformed."
+@functools.lru_cache(maxsize=16)
+def _parsed(path:str, mtime_ns:int, size:int) -> dict:
+    "The criteria file at `path`, parsed and checked once per version of it (keyed by modification time and size)."
     p = Path(path)
     try: d = tomllib.loads(p.read_text())
     except OSError as e: raise ConfigError(f"criteria file {p}: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e: raise ConfigError(f"criteria file {p.name}: not valid TOML ({e})") from None
     if errs := _errors(d): raise ConfigError(f"criteria file {p.name}: {'; '.join(errs)}")
     return d
+
+def _criteria(path:str|Path=CRITERIA) -> dict:
+    "The checked criteria file, shared by every caller: read it, never change it."
+    p = Path(path)
+    try: st = p.stat()
+    except OSError as e: raise ConfigError(f"criteria file {p}: {e.strerror or e}") from None
+    return _parsed(str(p), st.st_mtime_ns, st.st_size)
+
+def load_criteria(path:str|Path=CRITERIA, # a criteria TOML file
+                 ) -> dict:
+    "The criteria file, checked; a one-line `ConfigError` if it is missing or malformed."
+    return copy.deepcopy(_criteria(path)) # the caller's own copy, to change at will
 
 # %% ../nbs/12_criteria.ipynb #16903931
 def round_half_up(x:float) -> int:
@@ -219,7 +231,7 @@ def breakdown(facts:dict, # a project's facts
               criteria:dict|None=None, # from `load_criteria`; None: the package's file
              ) -> dict:
     "Every score as the sum of its named criteria: {score name: {score, holistic, criteria, version}}."
-    d = criteria or load_criteria()
+    d = criteria or _criteria()
     out = {}
     for s, t in d["scores"].items():
         cs = [_criterion(c, d, facts, today) for c in t["criteria"]]
@@ -278,7 +290,7 @@ def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   criteria:dict|None=None, # from `load_criteria`; None: the package's file
                  ) -> tuple[dict, dict]:
     "(the answers with each score set as `how` says, the breakdown with each model's own number as `holistic`)."
-    d = criteria or load_criteria()
+    d = criteria or _criteria()
     held = {s: (answers.get(r) or {}).get(s) for s, r in SCORED.items()}
     b = breakdown(facts, holistic={s: v for s, v in held.items() if v is not None}, today=today, criteria=d)
     out = {r: (dict(a) if isinstance(a, dict) else a) for r, a in answers.items()}

@@ -5,7 +5,7 @@
 # %% ../nbs/21_pipeline.ipynb #fe8ce4fd
 from __future__ import annotations
 import asyncio, json, re, time
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timezone
 from types import SimpleNamespace
 import borg_llm
@@ -196,8 +196,8 @@ async def _aggregate(panel:Panel, facts:dict, calls:dict[str,Call], checked:Chec
     return await panel.ask("aggregator", r.messages, project=facts["name"], spec=spec, store=store), r
 
 # %% ../nbs/21_pipeline.ipynb #008f066e
-async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict]:
-    "The specialists at once, their answers checked, then the aggregator: (calls, rendered prompts) by role."
+async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict, Checked]:
+    "The specialists at once, their answers checked, then the aggregator: (calls, rendered prompts) by role, the check."
     budget, specs = panel.settings.context_tokens, {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
     rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
                 for role in SPECIALISTS}
@@ -205,14 +205,18 @@ async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, 
         panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS)))
     checked = check_answers({r: c.answer for r, c in calls.items()}, facts)
     agg, rendered["aggregator"] = await _aggregate(panel, facts, calls, checked, specs["aggregator"], budget)
-    return {**calls, "aggregator": agg}, rendered
+    return {**calls, "aggregator": agg}, rendered, checked
 
 # %% ../nbs/21_pipeline.ipynb #0e9d82e3
-def _fact_checked(facts:dict, answers:dict) -> tuple[dict, dict]:
-    "(headline answers with contradicted findings removed, the checks' metadata)."
-    c = check_answers(answers, facts)
-    return c.answers, dict(checks=c.counts, contradicted=[asdict(f) for f in c.contradicted],
-                           findings=[asdict(f) for f in c.findings])
+def _plain(f) -> dict:
+    "A `Finding` as a dict: `dataclasses.asdict` for its flat string fields, without asdict's recursion."
+    return {x.name: getattr(f, x.name) for x in fields(f)}
+
+def _fact_checked(facts:dict, answers:dict, earlier:Checked|None=None) -> tuple[dict, dict]:
+    "(headline answers with contradicted findings removed, the checks' metadata); `earlier`: the specialists' check."
+    c = check_answers(answers, facts, earlier)
+    return c.answers, dict(checks=c.counts, contradicted=[_plain(f) for f in c.contradicted],
+                           findings=[_plain(f) for f in c.findings])
 
 # %% ../nbs/21_pipeline.ipynb #35cbceb6
 def _roles_meta(calls:dict[str,Call], rendered:dict) -> dict:
@@ -228,9 +232,10 @@ def _result(facts:dict, # the project's facts
             started:str, # when it started, as an ISO time
             s:Settings|None=None, # the run's settings; None for a dry run
             security:list|None=None, # text addressed to automated reviewers (`untrusted.find_injections`)
+            checked:Checked|None=None, # the specialists' answers checked before the aggregator was asked
            ) -> Analysis:
     "The analysis result: the checked answers and the metadata."
-    answers, checks = _fact_checked(facts, answers)
+    answers, checks = _fact_checked(facts, answers, checked)
     answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started))
     failed = [r for r,m in roles.items() if m["status"] != "ok"]
     def total(k, start=0): return sum((m.get(k, start) for m in roles.values()), start)
@@ -267,11 +272,11 @@ async def analyze_with_llm(project_data:dict, # the project's facts: name, langu
         s = settings or Settings()
         panel = Panel(s, with_models(roster or load_roster(default_roster_path(s)), models), cache=cache)
     elif models: panel.roster = with_models(panel.roster, models)
-    try: calls, rendered = await _ask_panel(panel, facts, prompts)
+    try: calls, rendered, checked = await _ask_panel(panel, facts, prompts)
     finally:
         if own: await panel.aclose()
     answers = {r: calls[r].answer for r in ROLES}
-    return _result(facts, answers, _roles_meta(calls, rendered), t0, started, panel.settings, security)
+    return _result(facts, answers, _roles_meta(calls, rendered), t0, started, panel.settings, security, checked)
 
 # %% ../nbs/21_pipeline.ipynb #e4cee4b3
 def _markdown(a:dict, lines:list[str]) -> str:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_prompts.ipynb #cecf9c68
 from __future__ import annotations
-import copy, functools, hashlib, json, tomllib
+import functools, hashlib, json, tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 import jinja2
@@ -93,8 +93,8 @@ def _halve(v):
 def budget_facts(facts:dict, # project facts
                  budget:int=6000, # tokens allowed for the project context
                 ) -> tuple[dict, list[str]]:
-    "A copy of `facts` that fits `budget`, and the keys that were trimmed."
-    d = {k: copy.deepcopy(v) for k,v in facts.items() if k not in DROP_KEYS}
+    "A copy of `facts` that fits `budget`, and the keys that were trimmed (`facts` itself is never changed)."
+    d = {k: v for k,v in facts.items() if k not in DROP_KEYS}  # shallow: `_halve` builds new values, never edits
     trimmed = []
     while est_tokens(d) > budget and d:
         k = max(d, key=lambda k: est_tokens(d[k]))

@@ -5,7 +5,7 @@ most N requests in any sliding window, as the server counts them."""
 
 # %% ../nbs/14_ratelimit.ipynb #e8733a58
 from __future__ import annotations
-import asyncio, contextlib, hashlib, logging, os, re, socket, sqlite3, threading, time, uuid, weakref
+import asyncio, contextlib, hashlib, inspect, logging, os, re, socket, sqlite3, threading, time, uuid, weakref
 from collections import deque
 from functools import cache
 from pathlib import Path
@@ -250,7 +250,10 @@ def _give(self:RateLimiter, token=None, sent:bool=True) -> asyncio.Task|None:
 _MAX_SLEEP_S = 1.0 # look again at least this often: a slot given back unsent frees at once
 
 async def _take(self:RateLimiter):
-    t = asyncio.ensure_future(_call(self._shared.take))
+    "One try at a slot: (its token, 0) or (None, seconds until one may be free)."
+    # the file's try is one transaction with no await in it: run at once, it cannot be cancelled half-way
+    if not inspect.iscoroutinefunction(self._shared.take): return self._shared.take()
+    t = asyncio.ensure_future(_call(self._shared.take)) # Redis: a task, so a cancelled waiter's slot goes back
     try: return await asyncio.shield(t)
     except asyncio.CancelledError:
         t.add_done_callback(lambda t: _unsent(self, t))
@@ -263,9 +266,11 @@ def _unsent(self:RateLimiter, t:asyncio.Task):
 
 async def _acquire_shared(self:RateLimiter):
     "Take a slot of the shared window, sleeping until the window says one may be free."
-    t0 = time.monotonic()
-    async with self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
-        while (r := await _take(self))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
+    t0, lock = time.monotonic(), self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    r = (None, 0.0) if lock.locked() else await _take(self) # nobody waits: try at once, not one caller at a time
+    if r[0] is None:
+        async with lock:
+            while (r := await _take(self))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
     with self._lock: self._held.append(r[0]); self.acquired += 1; self.waited_s += time.monotonic() - t0
 
 # %% ../nbs/14_ratelimit.ipynb #5950f433

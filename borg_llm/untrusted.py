@@ -29,8 +29,11 @@ def invisible(c:str) -> bool:
     o = ord(c)
     return unicodedata.category(c) == "Cf" or any(a <= o <= b for a, b in INVISIBLE_RANGES)
 
+_PLAIN = re.compile(r"[\x20-\x7e\t\n\r]*") # printable ASCII, tab and line breaks: nothing invisible
+
 def strip_invisible(text:str) -> str:
     "`text` without its invisible characters: zero-width, tag, bidi-control and other format characters."
+    if _PLAIN.fullmatch(text): return text # most strings of the facts: one C-level check, no loop
     return "".join(c for c in text if not invisible(c))
 
 # %% ../nbs/11_untrusted.ipynb #bf8d48dc
@@ -174,8 +177,6 @@ RULES = {"fence": re.compile(FENCE_TAG), "fake_answer": re.compile(FAKE_ANSWER),
          "addressed": re.compile(rf"{ADDRESS}[\s\S]{{0,300}}?{DIRECTIVE}"), "dictate": re.compile(DICTATE)}
 
 # %% ../nbs/11_untrusted.ipynb #2bef91db
-_PLAIN = re.compile(r"[\x20-\x7e\t\n\r]*")
-
 def _fold(text:str) -> tuple[str, list[int]]:
     "`text` lower-cased, NFKC, without invisible characters, `_` as a space; and where each character came from."
     if _PLAIN.fullmatch(text): return text.lower().replace("_", " "), range(len(text))
@@ -208,15 +209,20 @@ def _matches(text:str):
 # %% ../nbs/11_untrusted.ipynb #dfef8142
 _INVISIBLE_RUN = re.compile("[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{8,}")
 
-def scan_text(text:str) -> list[tuple[str, str, str]]:
-    "(rule, excerpt, matched words) for each attempt in `text` to address the reviewer, its hidden text included."
+@functools.lru_cache(maxsize=4096)
+def _scan(text:str, rules:int) -> tuple:
+    "`scan_text`'s findings as a tuple, remembered per text and rule set (`id(RULES)`): facts repeat their strings."
     out = [(f"invisible:{r}" if any(map(invisible, text[a:b])) else r, _excerpt(text, a, b), w)
            for r, a, b, w in _matches(text)]
     for s in hidden_tags(text):
         out += [(f"tags:{r}", _excerpt(s, a, b), w) for r, a, b, w in _matches(s)] or [("tags", _excerpt(s, 0, 0), s)]
     for s in base64_texts(text): out += [(f"base64:{r}", _excerpt(s, a, b), w) for r, a, b, w in _matches(s)]
     out += [("invisible_run", _excerpt(text, m.start(), m.end()), m.group()) for m in _INVISIBLE_RUN.finditer(text)]
-    return out
+    return tuple(out)
+
+def scan_text(text:str) -> list[tuple[str, str, str]]:
+    "(rule, excerpt, matched words) for each attempt in `text` to address the reviewer, its hidden text included."
+    return list(_scan(text, id(RULES)))
 
 # %% ../nbs/11_untrusted.ipynb #c53009ea
 _COUNT = re.compile(r"\s+\(\d+ files?\)$")
@@ -281,7 +287,7 @@ def _strip_all(o):
     if isinstance(o, str): return strip_invisible(o)
     if isinstance(o, dict): return {_strip_all(k): _strip_all(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return type(o)(_strip_all(v) for v in o)
-    return copy.deepcopy(o)
+    return o if isinstance(o, (int, float, type(None))) else copy.deepcopy(o) # numbers are immutable: no copy
 
 def sanitize_facts(facts:dict, # a project's facts
                   ) -> tuple[dict, list[dict]]:

@@ -5,7 +5,7 @@
 # %% ../nbs/20_verify.ipynb #4bbb3b9a
 from __future__ import annotations
 import json, re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 # %% auto #0
@@ -270,6 +270,7 @@ class Checked:
     "The answers with contradicted headline findings removed, and every finding."
     answers: dict # role → answer; contradicted blockers, design patterns and top priorities removed
     findings: list # every `Finding`, in answer order
+    basis: tuple|None = field(default=None, repr=False, compare=False) # (facts, answers, inventory, blockers) checked
     @property
     def counts(self) -> dict: return {s: sum(f.status == s for f in self.findings) for s in STATUSES}
     @property
@@ -400,14 +401,20 @@ def _headline(role:str, a:dict, facts:dict, inv:dict, blockers:list) -> list[tup
 # %% ../nbs/20_verify.ipynb #0f2d30af
 def check_answers(answers:dict, # role → answer dict for the specialists, and optionally the aggregator; None if failed
                   facts:dict, # the project's facts, as the models saw them
+                  earlier:Checked|None=None, # a check of the same facts: the answers it checked (same objects) are reused
                  ) -> Checked:
     "Mark each finding confirmed, contradicted or unverifiable from `facts`; drop contradicted ones from the answers."
-    inv, out, found = inventory(facts), {}, []
+    same = earlier.basis if earlier is not None and earlier.basis and earlier.basis[0] is facts else None
+    def known(role, a): return same is not None and role in same[1] and same[1][role] is a
+    inv, out, found = same[2] if same else inventory(facts), {}, []
     dep = answers.get("deployment") if isinstance(answers.get("deployment"), dict) else {}
-    blockers = [(b.get("issue") or "", _check_blocker(b, facts, inv)) for b in dep.get("deployment_blockers") or []
-                if isinstance(b, dict)]
+    blockers = same[3] if known("deployment", answers.get("deployment")) else [
+        (b.get("issue") or "", _check_blocker(b, facts, inv)) for b in dep.get("deployment_blockers") or []
+        if isinstance(b, dict)]
     for role, a in answers.items():
         if not isinstance(a, dict): out[role] = a; continue
+        if known(role, a): # checked already: the verdicts depend only on the answer, the facts and the blockers
+            out[role] = earlier.answers[role]; found += [f for f in earlier.findings if f.role == role]; continue
         head, a = _headline(role, a, facts, inv, blockers), dict(a)
         found += [Finding(role, f"{HEADLINES[role]}[{i}]", t, *v) for i, _, t, v in head]
         if head: a[HEADLINES[role]] = [x for _, x, _, v in head if v.status != "contradicted"]
@@ -416,4 +423,4 @@ def check_answers(answers:dict, # role → answer dict for the specialists, and 
                 a[k], fs = _check_free(role, k, v, facts, inv)
                 found += fs
         out[role] = a
-    return Checked(out, found)
+    return Checked(out, found, (facts, dict(answers), inv, blockers))

@@ -275,3 +275,17 @@ def test_four_processes_share_one_folder(tmp_path):
     api = sum(a["llm_results"]["metadata"]["api_calls"] for d in docs for a in d["results"])
     assert api == n_chat and 40 <= n_chat <= 160  # each call asked at most once per process
     assert cache_info(tmp_path/"cache")["entries"] == 40
+
+def test_entries_are_the_bytes_joblib_writes_and_joblib_files_still_read(tmp_path):
+    "The C pickler writes what `joblib.dump` writes; an entry only joblib can read (compressed) is read by joblib."
+    import joblib
+    from borg_llm.cache import _Store
+    store = _Store(); store.configure(str(tmp_path))
+    entry = {"value": {"answer": json.loads(SAMPLES[0].read_text()), "model": "m"}, "sha256": "0" * 64}
+    store.dump_item(["f", "a"], entry)
+    joblib.dump(entry, tmp_path/"by_joblib.pkl")
+    assert (tmp_path/"f"/"a"/"output.pkl").read_bytes() == (tmp_path/"by_joblib.pkl").read_bytes()
+    assert store.load_item(["f", "a"]) == entry
+    (tmp_path/"f"/"b").mkdir()
+    joblib.dump(entry, tmp_path/"f"/"b"/"output.pkl", compress=3)  # not a plain pickle
+    assert store.load_item(["f", "b"]) == entry

@@ -119,3 +119,16 @@ def test_data_file_errors_are_one_line(tmp_path, edit, message):
 
 def test_a_missing_data_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="criteria file .*nope.toml"): load_criteria(tmp_path/"nope.toml")
+
+def test_criteria_file_is_parsed_once_and_each_caller_gets_a_copy(tmp_path):
+    "Changing what `load_criteria` returned does not change scoring; an edited file is read again."
+    f = json.loads(SAMPLES[0].read_text())
+    before = breakdown(f, today=DAY)
+    mine = load_criteria()
+    mine["scores"]["market_viability"]["scale"] = [0, 0]
+    assert breakdown(f, today=DAY) == before and before["market_viability"]["score"] != 0
+    p = tmp_path/"criteria.toml"
+    p.write_text(CRITERIA.read_text())
+    assert load_criteria(p)["version"] == D["version"]
+    p.write_text(CRITERIA.read_text().replace(f'version = "{D["version"]}"', 'version = "edited, longer"', 1))
+    assert load_criteria(p)["version"] == "edited, longer"

@@ -1,7 +1,7 @@
 """Damage to the machine, row by row: the real `borg-llm` (a process of its own) on a damaged answer cache, disk, call
 log, rate window, local server, model file and batch folder, then the same command again, held to one contract:
 it goes on where it safely can, else stops with one line naming the file and what to do; no traceback; nothing
-finished lost; a damaged entry never served; the repeat succeeds or says the same. See nbs/33_env_faults.ipynb."""
+finished lost; a damaged entry never served; the repeat succeeds or says the same. See nbs/34_env_faults.ipynb."""
 import contextlib, io, re
 from pathlib import Path
 from unittest import mock

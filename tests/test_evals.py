@@ -291,6 +291,7 @@ def test_purpose_needs_every_group():
 def test_scorecard_without_checks_or_prompts():
     sc = scorecard(pd.DataFrame(analysis("quickpoll", ["a", "b", "c"], [], contradicted="absent", prompt=False)))
     assert sc.contradicted[0] is None and sc.copied_words[0] == [] and sc.blockers[0] == 0 and sc.in_bands[0] is None
+    assert sc.echoed_runs[0] is None  # no messages kept: not measured, not 0
 
 
 def test_benchmark_table_and_spread_over_seeds():
@@ -301,8 +302,8 @@ def test_benchmark_table_and_spread_over_seeds():
     assert m.in_bands == 0.5 and m.must_not > 1 and m.copied_words >= 1.5
     assert m.score_spread == pytest.approx((8 + 6 + 9) / 3, abs=0.01)  # 2→10, 4→10, 1→10 over the two seeds
     assert pd.isna(n.contradicted) and n.blocker_precision == 1.0 and pd.isna(n.score_spread)
-    assert list(bm.columns) == ["analyses", "contradicted", "copied_words", "purpose_named", "stack_named", "must_not",
-                                "blocker_precision", "in_bands", "score_spread"]
+    assert list(bm.columns) == ["analyses", "contradicted", "copied_words", "echoed_runs", "purpose_named",
+                                "stack_named", "must_not", "blocker_precision", "in_bands", "score_spread"]
 
 
 def test_stability_by_several_columns():
@@ -375,3 +376,39 @@ def test_replay_latency_adds_up_per_role():
     for s in (1.25, 2.5): add(Call("architect", "m"), SimpleNamespace(model_extra={"borg_replay": {"latency_s": s}}))
     add(Call("business", "m"), SimpleNamespace(model_extra=None))
     assert lat == {"architect": 3.75}
+
+
+# --- instructions echoed ----------------------------------------------------------------------------------------------
+
+from borg_llm.eval_metrics import echoed_runs, prompt_parts
+
+RUBRIC = [{"role": "system", "content": "You review one repository. Claim only what the data shows, and name the "
+                                        "evidence of every blocker. Reason briefly first, then score."},
+          {"role": "user", "content": 'Judge it.\n\n<project_data>\n{"readme": "Reason briefly first, then score the '
+                                      'widgets."}\n</project_data>'}]
+
+
+def test_echoed_runs_count_copied_instruction_runs():
+    "A copied sentence is one run whatever its length; words of the data, or four in a row, are none."
+    twelve = "Claim only what the data shows, and name the evidence of every blocker."
+    assert echoed_runs({"a": twelve}, RUBRIC) == 1 and echoed_runs({"a": [twelve, twelve]}, RUBRIC) == 1
+    two = "Claim only what the data shows today; also name the evidence of every blocker."
+    assert echoed_runs({"a": two}, RUBRIC) == 2
+    assert echoed_runs(json.dumps({"a": "Claim only what the data shows."}), json.dumps(RUBRIC)) == 1  # rows hold JSON
+    assert echoed_runs({"a": "Claim only what the facts show."}, RUBRIC) == 0  # four words of the rubric
+    assert echoed_runs({"a": "Reason briefly first, then score."}, RUBRIC) == 0  # the data says it too
+    assert echoed_runs({"a": twelve}, None) is None
+    instructions, data = prompt_parts(RUBRIC)
+    assert "Judge it." in instructions and "readme" not in instructions and data.startswith('{"readme"')
+
+
+def test_recorded_answers_echo_their_instructions():
+    "A replayed analysis keeps the messages each role was asked, and the 1.5B's recorded answers echo them."
+    g = GRIDS["benchmark"].subset(projects=("tinyhttp-py",), repeats=1)
+    df = run_grid(g)
+    sent = [json.loads(m) for m in df.messages]
+    assert [m[0]["role"] for m in sent] == ["system"] * 4 and len({m[0]["content"] for m in sent}) == 1
+    assert all("<project_data>" in m[-1]["content"] for m in sent)
+    per_role = [echoed_runs(a, m) for a, m in zip(df.answer, df.messages)]
+    assert sum(per_role) == 5 and scorecard(df).echoed_runs.tolist() == [5]
+    assert benchmark(df).echoed_runs.tolist() == [5.0]

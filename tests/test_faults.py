@@ -172,7 +172,7 @@ async def test_breaker_ignores_invalid_answers(srv, settings):
 # ---------- the table in bench/ and the entry point ----------
 def test_bench_table_up_to_date(matrix):
     from borg_llm.testing.faults import HEADER
-    committed = BENCH.read_text().split("\n## Damage to the machine")[0] # the machine's matrix follows (33_env_faults)
+    committed = BENCH.read_text().split("\n## Damage to the machine")[0] # the machine's matrix follows (34_env_faults)
     assert committed.startswith(HEADER)
     # outcomes here; the request counts are checked cell by cell above, with room for a busy machine
     cols = lambda line: [x.strip() for x in line.split(" | ")[:4]] + [line.rsplit(" | ", 1)[-1]]

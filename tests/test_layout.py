@@ -80,7 +80,7 @@ def _top_level_uses(nb:Path) -> set[str]:
 PRODUCT_ORDER = ["config", "blocking", "canon", "schemas", "facts.redact", "facts.walk", "facts.manifests", "facts.git",
                  "facts.checks", "facts.kind", "facts", "untrusted", "criteria", "prompts", "ratelimit", "cache",
                  "grammar", "errors", "client", "key", "verify", "pipeline", "batch", "report", "cli", "catalogue",
-                 "serving", "local"]
+                 "serving", "sampler", "local"]
 
 def _notebooks() -> list[Path]: return sorted(NBS.glob("[0-9][0-9]_*.ipynb"))
 

@@ -220,3 +220,14 @@ def test_read_only_window_says_what_to_do(tmp_path):
     (tmp_path/"a-file").write_text("")
     with pytest.raises(RateStorageError, match=r"; make it and its folder writable, or set BORG_LLM_RATE_STORAGE"):
         RateLimiter(1, 1, storage=f"file://{tmp_path}/a-file/sub")._shared.take()
+
+def test_file_window_with_room_takes_a_slot_without_suspending(tmp_path):
+    "With room in a file window, `acquire` returns without suspending: callers never queue through the event loop."
+    lim = RateLimiter(5, 60, storage=f"file://{tmp_path}")
+    async def main():
+        for _ in range(3):
+            co = lim.acquire()
+            with pytest.raises(StopIteration): co.send(None)  # done at the first step
+        for _ in range(3): lim.release()
+    asyncio.run(main())
+    assert lim.acquired == 3

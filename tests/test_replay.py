@@ -1,4 +1,4 @@
-"Tests of borg_llm.testing.replay beyond `nbs/35_replay.ipynb`: the file's order, misses, upstream errors, bad modes."
+"Tests of borg_llm.testing.replay beyond `nbs/36_replay.ipynb`: the file's order, misses, upstream errors, bad modes."
 import json
 
 import pytest

