@@ -1,6 +1,6 @@
 """borg_llm benchmarks: how close it comes to each limit, side by side with the raw SDK, in one run.
 
-Run: python bench/bench.py [--quick] [--skip-local] [--write bench/RESULTS.md]
+Run: python bench/bench.py [--quick] [--skip-local] [--only 34] [--profile] [--write bench/RESULTS.md]
 Starts the OpenRouter stand-in as a subprocess on 127.0.0.1 (so the client under test has the process to itself)
 and prints one markdown table, the goal beside each measurement:
   1. critical path: one project at 300 ms per call, wall time / (slowest specialist + aggregator)
@@ -11,9 +11,10 @@ and prints one markdown table, the goal beside each measurement:
   4. warm cache: ms per project of a re-run of 200 projects given as facts files
   5. memory: peak RSS of a 1,000-project batch, in a child process
   6. each installed local model (bench/bench_local.py): seconds per analysis
-Numbers only, no assertions: a benchmark, not a test.
+Numbers only, no assertions: a benchmark, not a test. `--profile` also prints where (3)'s pipeline and (4)'s warm
+re-runs spend their time (cProfile, which slows them: their numbers are then not comparable).
 """
-import argparse, asyncio, json, os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, contextlib, json, os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,21 +119,31 @@ async def bare_sdk(base_url:str, calls:int, inflight:int, body:dict) -> float:
     await client.close()
     return wall
 
+def profiled(what:str, top:int=25):
+    "A cProfile profile that, when closed, prints its `top` functions by own time to stderr, headed by `what`."
+    import cProfile, pstats
+    class P(cProfile.Profile):
+        def __exit__(self, *exc):
+            super().__exit__(*exc); print(f"--- {what}: where the time goes (cProfile, by own time)", file=sys.stderr)
+            pstats.Stats(self, stream=sys.stderr).sort_stats("tottime").print_stats(top)
+    return P()
+
 async def pipeline_cps(srv:RemoteStandIn, tmp:Path, calls:int, inflight:int, batch:bool, tag:str,
-                       storage:str="file://") -> tuple[float, int, int, float]:
+                       storage:str="file://", profile:bool=False) -> tuple[float, int, int, float]:
     "(calls/s, ok projects, projects, CPU ms a call) of the full pipeline, `inflight` projects at a time, cache writes on."
     srv.reset()
     s = Settings(base_url=srv.base_url, cache_dir=tmp/f"{tag}_cache", rpm=1_000_000, rate_window_s=1, rate_storage=storage)
     files = facts_files(tmp/f"{tag}_facts", calls // 4)
     async with Panel(s, cache="use") as p:
-        t, c = time.perf_counter(), time.process_time()
-        metas = await run_projects(files, p, inflight, tmp/f"{tag}_out", batch)
-        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        with profiled(f"(3) the pipeline, {storage} window") if profile else contextlib.nullcontext():
+            t, c = time.perf_counter(), time.process_time()
+            metas = await run_projects(files, p, inflight, tmp/f"{tag}_out", batch)
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
     n = srv.stats()["chat"]
     return n/wall, sum(m.get("status") == "ok" for m in metas), len(files), cpu/n*1000
 
 async def overhead(srv:RemoteStandIn, tmp:Path, calls:int, latency:float=0.2, projects_inflight:int=16, bare_inflight:int=48,
-                   storage:str="file://", window:str="the default file window") -> dict:
+                   storage:str="file://", window:str="the default file window", profile:bool=False) -> dict:
     srv.configure(latency_s=latency, rate_limit=None)
     f = json.loads(SAMPLES[0].read_text()); spec = load_roster().architect
     schema = ROLE_SCHEMAS["architect"].model_json_schema()
@@ -144,7 +155,7 @@ async def overhead(srv:RemoteStandIn, tmp:Path, calls:int, latency:float=0.2, pr
     bare_share = bare_cps / (bare_inflight/latency)
     ideal = projects_inflight * 4 / (2 * latency)  # each project: specialists together, then the aggregator
     tag = "ovh" if storage == "file://" else "ovh_" + storage.partition(":")[0]
-    cps, ok, n, cpu = await pipeline_cps(srv, tmp, calls, projects_inflight, False, tag, storage)
+    cps, ok, n, cpu = await pipeline_cps(srv, tmp, calls, projects_inflight, False, tag, storage, profile)
     share = cps / ideal; ratio = share / bare_share
     note = ""
     if Batch is not None and storage == "file://":
@@ -161,19 +172,20 @@ async def overhead(srv:RemoteStandIn, tmp:Path, calls:int, latency:float=0.2, pr
                pipeline_cps=cps, bare_cps=bare_cps, share=share, bare_share=bare_share, cpu_ms=cpu, bare_cpu_ms=bare_cpu,
                storage=storage)
 
-def overhead_redis(srv:RemoteStandIn, tmp:Path, calls:int) -> dict:
+def overhead_redis(srv:RemoteStandIn, tmp:Path, calls:int, profile:bool=False) -> dict:
     "Row 3 with the rate window in a throwaway redis-server on a free port; a note instead when it is not installed."
     from bench_quota import start_redis
     proc, uri = start_redis()
     name = "Overhead with a Redis rate window"
     if proc is None: return row(3, name, "≥ 0.90", "not run", None, "redis-server is not installed")
-    try: return asyncio.run(overhead(srv, tmp, calls, storage=uri, window="Redis window"))
+    try: return asyncio.run(overhead(srv, tmp, calls, storage=uri, window="Redis window", profile=profile))
     finally: proc.terminate(); proc.wait(10)
 
 # 4. warm cache ------------------------------------------------------------------------------------------------
-def warm(srv:RemoteStandIn, projects:int) -> dict:
+def warm(srv:RemoteStandIn, projects:int, profile:bool=False) -> dict:
     srv.configure(latency_s=0.0, rate_limit=None); srv.reset()
-    r = bench_cache.warm_cache(projects, concurrency=8, repeat=3, base_url=srv.base_url)
+    r = bench_cache.warm_cache(projects, concurrency=8, repeat=3, base_url=srv.base_url, profile=profile)
+    if r["profile"]: print("--- (4) a warm re-run: where the time goes (cProfile, cumulative)\n" + r["profile"], file=sys.stderr)
     ms, extra = r["warm_ms_median"], ""
     if Batch is not None:  # what the batch runner adds before the cache is reached: reading and redacting a facts file
         from borg_llm.batch import load_project
@@ -261,6 +273,7 @@ def main():
     ap.add_argument("--skip-local", action="store_true", help="skip the local models (6)")
     ap.add_argument("--only", default="123456", help="which measurements to run, e.g. 34")
     ap.add_argument("--rate", default="60/10", help="server and client rate limit for (2), N/SECONDS")
+    ap.add_argument("--profile", action="store_true", help="also print where (3)'s pipeline and (4) spend their time")
     ap.add_argument("--write", metavar="FILE", help="also write the table, command, date and machine to FILE (markdown)")
     ap.add_argument("--rss-child", type=int, help=argparse.SUPPRESS); ap.add_argument("--base-url", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -274,9 +287,9 @@ def main():
         with RemoteStandIn() as srv:
             steps = {"1": lambda: asyncio.run(critical_path(srv, tmp, 3 if q else 7)),
                      "2": lambda: asyncio.run(rate_use(srv, tmp, 20 if q else 40, rate // 2 if q else rate, window / 2 if q else window)),
-                     "3": lambda: [asyncio.run(overhead(srv, tmp, 400 if q else 2000)),
-                                   overhead_redis(srv, tmp, 400 if q else 2000)],
-                     "4": lambda: warm(srv, 50 if q else 200),
+                     "3": lambda: [asyncio.run(overhead(srv, tmp, 400 if q else 2000, profile=a.profile)),
+                                   overhead_redis(srv, tmp, 400 if q else 2000, a.profile)],
+                     "4": lambda: warm(srv, 50 if q else 200, a.profile),
                      "5": lambda: memory(srv, 200 if q else 1000)}
             for k, f in steps.items():
                 if k in a.only:

@@ -167,7 +167,8 @@ def analyse_on_worker(source:str, # a project directory or facts file, an absolu
     loop, panel = _worker_panel(job)
     try:
         facts = load_project(source, job["facts_dir"])
-        coro = analyze_with_llm(facts, dry_run=job["dry_run"], panel=panel, prompts=job["prompts"])
+        coro = analyze_with_llm(facts, dry_run=job["dry_run"], panel=panel, prompts=job["prompts"],
+                                root=source if os.path.isdir(source) else None)
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
     except (ConfigError, FactsError) as e: line = type(e)(str(e)) # its line alone: the chain behind it may not pickle
     raise line
@@ -229,7 +230,8 @@ async def _analyse(self:Batch, source:str, key:str) -> Analysis:
         task = f"borg-llm-{key}-{uuid.uuid4().hex[:8]}"
         return await self._dask.submit(analyse_on_worker, os.path.abspath(source), self._job, key=task)
     facts = await asyncio.get_running_loop().run_in_executor(self._reader, load_project, source, self.facts_dir)
-    return await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts)
+    return await analyze_with_llm(facts, dry_run=self.dry_run, panel=self._panel, prompts=self.prompts,
+                                  root=source if os.path.isdir(source) else None)
 
 # %% ../nbs/22_batch.ipynb #0bd5741e
 def _one_line(e:BaseException) -> str:

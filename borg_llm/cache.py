@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Literal
 import joblib
 from joblib._store_backends import FileSystemStoreBackend
-from .canon import digest
+from .canon import canonical, digest
 
 # %% auto #0
 __all__ = ['CacheMode', 'log', 'cache_key', 'fix_for', 'oserror_line', 'AnswerCache', 'cache_info', 'cache_clear']
@@ -18,16 +18,24 @@ __all__ = ['CacheMode', 'log', 'cache_key', 'fix_for', 'oserror_line', 'AnswerCa
 def cache_key(model:str, # primary model id asked
               mode:str, # structured-output mode
               messages:list[dict], # the rendered messages
-              schema:dict, # the response model's JSON schema
+              schema:dict|str, # the response model's JSON schema, or its `canonical` text (made once per class)
               params:dict|None=None, # temperature, max_tokens, fallbacks...
              ) -> str:
     "A content hash of everything that determines a model's answer."
-    return digest(dict(model=model, mode=mode, messages=messages, schema=schema, params=params or {}))
+    # the text of `canonical(dict(model=..., mode=..., messages=..., schema=..., params=...))`, keys in sorted order,
+    # written part by part so that a schema's text, the same for every call of a role, is not written again each time
+    parts = dict(messages=canonical(messages), mode=canonical(mode), model=canonical(model),
+                 params=canonical(params or {}), schema=schema if isinstance(schema, str) else canonical(schema))
+    return digest("{" + ",".join(f'"{k}":{v}' for k, v in parts.items()) + "}")
 
 # %% ../nbs/15_cache.ipynb #99a34845
 def _stored(key:str, entry:dict|None) -> dict:
     if entry is None: raise LookupError(key) # a read that found nothing: joblib stores nothing
     return entry
+
+def _args_id(key:str) -> str:
+    "The id joblib gives the call `_stored(key, entry)`: the hash of its arguments but `entry`, which it ignores."
+    return joblib.hash(dict(key=key))
 
 CacheMode = Literal["use", "refresh", "off"]
 log = logging.getLogger(__name__)
@@ -101,6 +109,7 @@ class AnswerCache:
             self._fn = self.memory.cache(_stored, ignore=["entry"])
             if (p := _check_code(self._fn)): log.warning(f"answer cache: {p} was damaged; joblib writes it again "
                                                           "and every entry is kept")
+            else: self._fn.check_call_in_cache("", None) # joblib writes `func_code.py` if there is none yet
         except OSError as e:
             self.mode = "off"
             log.warning(f"answer cache {self.location}: {e.strerror or e}: answers are not cached this run "
@@ -117,10 +126,10 @@ def _inflight() -> dict:
     return d
 
 # %% ../nbs/15_cache.ipynb #5d7a79c3
-def _load(r:joblib.memory.MemorizedResult) -> tuple[dict|None, str|None]:
-    "The answer of a shelved entry, or None and what is wrong with the entry."
-    if not r.metadata: return None, "its metadata.json is unreadable"
-    try: e = r.get()
+def _load(store:_Store, call_id:tuple) -> tuple[dict|None, str|None]:
+    "The answer of an entry in `store`, or None and what is wrong with the entry."
+    if not store.get_metadata(call_id): return None, "its metadata.json is unreadable"
+    try: e = store.load_item(call_id)
     except Exception as x: return None, f"its output.pkl does not load: {type(x).__name__}"
     if not isinstance(e, dict) or e.get("sha256") != digest(e.get("value")):
         return None, "its output.pkl does not match its SHA-256"
@@ -129,19 +138,23 @@ def _load(r:joblib.memory.MemorizedResult) -> tuple[dict|None, str|None]:
 def _read(self:AnswerCache, key:str) -> dict|None:
     "The stored answer for `key`, or None; a damaged entry is removed and named."
     if self.mode == "refresh" and key not in self._fresh: return None
-    try: r = self._fn.call_and_shelve(key, None)
-    except LookupError: return None
+    store, call_id = self._fn.store_backend, (self._fn.func_id, _args_id(key))
+    try:
+        if not store.contains_item(call_id): return None
+        value, why = _load(store, call_id)
     except Exception as x: # joblib's own files, damaged past what `_check_code` mends
         log.warning(f"answer cache {self.location}: {type(x).__name__}: {x}; asked again"); return None
-    value, why = _load(r)
     if why is None: return value
-    with contextlib.suppress(OSError): r.clear()
-    log.warning(f"answer cache entry {Path(r.store_backend.location, r.func_id, r.args_id)}: {why}; asked again")
+    with contextlib.suppress(OSError): store.clear_item(call_id)
+    log.warning(f"answer cache entry {Path(store.location, *call_id)}: {why}; asked again")
     return None
 
 def _write(self:AnswerCache, key:str, answer:dict):
     "Store `answer` under `key` with its SHA-256 (blocking: run it in a thread); a failed write is named once."
-    try: self._fn.call(key, dict(value=answer, sha256=digest(answer)))
+    store, call_id, t = self._fn.store_backend, (self._fn.func_id, _args_id(key)), time.time()
+    try:
+        store.dump_item(call_id, dict(value=answer, sha256=digest(answer)))
+        store.store_metadata(call_id, dict(duration=time.time() - t, input_args=dict(key=repr(key)), time=t))
     except OSError as e:
         with self._lock: told, self._told = self._told, True
         if not told: log.warning(f"answer cache {self.location}: {e.strerror or e}: answers are not saved this run "

@@ -181,10 +181,11 @@ def _check_prompts(prompts:dict, s:Settings):
 async def _analyze(facts:dict, args, s:Settings, roster, prompts:dict):
     from borg_llm.client import Panel
     from borg_llm.pipeline import analyze_with_llm
-    if args.dry_run: return await analyze_with_llm(facts, dry_run=True)
+    root = args.path if os.path.isdir(args.path) else None # a directory: the files its facts leave out are read too
+    if args.dry_run: return await analyze_with_llm(facts, dry_run=True, root=root)
     async with Panel(s, with_models(roster, dict(args.model)), cache=_cache_mode(args), log_path=args.log,
                      log_prompts=args.log_prompts) as p:
-        return await analyze_with_llm(facts, panel=p, prompts=prompts)
+        return await analyze_with_llm(facts, panel=p, prompts=prompts, root=root)
 
 # %% ../nbs/24_cli.ipynb #10f77312
 def _safe_name(name:str) -> str:
@@ -205,8 +206,7 @@ def _write_result(a, out:str|None) -> str:
 # %% ../nbs/24_cli.ipynb #05c814d7
 def cmd_analyze(args) -> int:
     "`borg-llm analyze`."
-    s, prompts = settings_from_env(), dict(args.prompt)
-    facts = load_project(args.path, scanner=args.facts)
+    s, prompts, facts = settings_from_env(), dict(args.prompt), load_project(args.path, scanner=args.facts)
     _check_prompts(prompts, s)
     with backend(s, args.roster, args.dry_run, args.local_model, dict(args.model)) as (s, roster):
         a = run_sync(_analyze(facts, args, s, roster, prompts))

@@ -5,8 +5,9 @@ endpoints need on top: errors inside a 200, fallbacks, a circuit breaker, exact 
 
 # %% ../nbs/18_client.ipynb #913092de
 from __future__ import annotations
-import copy, functools, itertools, json, logging, os, re, time
+import copy, functools, json, logging, os, pickle, re, time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from fastcore.basics import patch
 from .config import ROLES, Settings, Roster, RoleSpec, api_key_for, load_roster, default_roster_path, check_role
 from .ratelimit import RateLimiter, RateStorageError, limiter_for
 from .cache import AnswerCache, cache_key, fix_for
+from .canon import canonical
 from .schemas import ROLE_SCHEMAS
 from .grammar import grammar_for
 # what a failure was (`errors`); its names stay importable from here too
@@ -85,8 +87,8 @@ class Call:
 
     def meta(self) -> dict:
         "The fields that go into the result's metadata (no answer), its list and dict copied: a snapshot."
-        # what `dataclasses.asdict` gives for these flat fields, without deep-copying the answer it then drops (~8x faster)
-        return {f.name: copy.deepcopy(v) if isinstance(v := getattr(self, f.name), (list, dict)) else v
+        # what `dataclasses.asdict` gives: the list and dict hold only strings and numbers, so a copy of each will do
+        return {f.name: copy.copy(v) if isinstance(v := getattr(self, f.name), (list, dict)) else v
                 for f in fields(self) if f.name != "answer"}
 
 # %% ../nbs/18_client.ipynb #7c3f05d8
@@ -111,17 +113,34 @@ def _add_usage(c:Call, u) -> None:
     c.completion_tokens += getattr(u, "completion_tokens", 0) or 0
     c.cost_usd += float((getattr(u, "model_extra", None) or {}).get("cost") or 0)
 
-@patch
-def hooks(self:Call) -> Hooks:
-    "instructor hooks that keep this call's accounts while one model is asked (a fresh set per model)."
-    h, n = Hooks(), itertools.count()
-    def kwargs(**kw):
-        self.attempts += 1
-        if next(n): self.reasks += 1
-    def response(r): _add_usage(self, r.usage); self.model_answered = r.model
-    def error(e, **kw):
-        if isinstance(e, ProviderError) and e.completion is not None: _add_usage(self, e.completion.usage)
-    h.on("completion:kwargs", kwargs); h.on("completion:response", response); h.on("completion:error", error)
+@dataclass
+class _Attempt:
+    "One model asked for one `Call`: where the accounts go, the completions asked of it so far, the plain messages."
+    call: Call
+    plain: list[dict]|None = None # grammar mode: the messages to send instead of instructor's
+    asked: int = 0
+
+_ATTEMPT: ContextVar[_Attempt] = ContextVar("borg_llm_attempt") # the attempt under way in this task
+
+def _asked() -> _Attempt:
+    "The attempt under way, one more completion requested: an attempt, and a re-ask after the model's first."
+    a = _ATTEMPT.get()
+    a.call.attempts += 1
+    if a.asked: a.call.reasks += 1
+    a.asked += 1
+    return a
+
+def _replied(r): c = _ATTEMPT.get().call; _add_usage(c, r.usage); c.model_answered = r.model
+
+def _failed(e:Exception, **kw):
+    if isinstance(e, ProviderError) and e.completion is not None: _add_usage(_ATTEMPT.get().call, e.completion.usage)
+
+def _accounts(told:Callable|None=None, # also told of each reply, after the accounts
+             ) -> Hooks:
+    "instructor hooks that keep the accounts of the attempt under way in `_ATTEMPT`."
+    h = Hooks(); h.on("completion:response", _replied)
+    if told is not None: h.on("completion:response", told)
+    h.on("completion:error", _failed)
     return h
 
 # %% ../nbs/18_client.ipynb #96fa24fe
@@ -152,6 +171,7 @@ class Panel:
         self.breaker = breaker or Breaker()
         self.log_path = Path(log_path) if log_path else Path(s.cache_dir)/"calls.jsonl"
         self.log_prompts,self.on_response,self._unlogged = log_prompts,on_response,(0, None) # calls not logged
+        self._instructors: dict[str, instructor.AsyncInstructor] = {} # by mode: `_instructor`
         quiet_instructor()
 
     def __repr__(self): return f"Panel({self.settings.base_url}, {self.limiter}, {self.cache})"
@@ -206,12 +226,17 @@ async def _complete(self:Panel, c:Call, # the call whose HTTP requests are count
 
 # %% ../nbs/18_client.ipynb #7f4b2d96
 @patch
-def _instructor(self:Panel, mode:str, c:Call, plain:list[dict]|None) -> instructor.AsyncInstructor:
-    "instructor over `_complete` for one attempt of `c`."
-    async def create(**kw): return await self._complete(c, plain, **kw)
-    m = _MODES[mode]
-    return instructor.AsyncInstructor(client=self.client, mode=m, provider=Provider.OPENROUTER,
-                                      create=instructor.patch(create=create, mode=m, provider=Provider.OPENROUTER))
+def _instructor(self:Panel, mode:str) -> instructor.AsyncInstructor:
+    "instructor over `_complete` for `mode`, built once per panel; the attempt's `Call` comes from `_ATTEMPT`."
+    if (ins := self._instructors.get(mode)) is None:
+        async def create(**kw): a = _asked(); return await self._complete(a.call, a.plain, **kw)
+        def told(r):
+            if self.on_response is not None: self.on_response(_ATTEMPT.get().call, r)
+        m = _MODES[mode]
+        ins = self._instructors[mode] = instructor.AsyncInstructor(
+            client=self.client, mode=m, provider=Provider.OPENROUTER, hooks=_accounts(told),
+            create=instructor.patch(create=create, mode=m, provider=Provider.OPENROUTER))
+    return ins
 
 # %% ../nbs/18_client.ipynb #023e2398
 async def _create_whole(ins:instructor.AsyncInstructor, kw:dict) -> BaseModel:
@@ -227,23 +252,44 @@ def _schema_json(schema:type[BaseModel]) -> dict: return schema.model_json_schem
 
 @functools.cache
 def _response_model(schema:type[BaseModel]) -> type[BaseModel]:
-    "instructor's wrapper class for `schema`, built once."
-    return response_schema(schema)
+    "instructor's wrapper class for `schema`, built once, whose JSON schema is made once too."
+    m = response_schema(schema)
+    made, blob = m.model_json_schema, pickle.dumps(m.model_json_schema()) # unpickled: a fresh copy in ~5 µs
+    def model_json_schema(cls, *args, **kw): # a copy of the one made; pydantic's own for any other question
+        return pickle.loads(blob) if cls is m and not (args or kw) else made.__func__(cls, *args, **kw)
+    m.model_json_schema = classmethod(model_json_schema)
+    return m
+
+# %% ../nbs/18_client.ipynb #b8d2f4c6
+import instructor.v2.core.patch, instructor.v2.validation.async_validators as _av
+_reject = getattr(_av.reject_async_validators, "__wrapped__", _av.reject_async_validators) # instructor's own
+
+@functools.cache
+def _rejected(model) -> None: _reject(model) # raises for a model with async validators: an error is not cached
+
+@functools.wraps(_reject)
+def _reject_once(model) -> None:
+    "instructor's check that `model` has no async validators, done once per model (no instructor setting skips it)."
+    try: hash(model)
+    except TypeError: return _reject(model)
+    return _rejected(model)
+
+_av.reject_async_validators = instructor.v2.core.patch.reject_async_validators = _reject_once
 
 # %% ../nbs/18_client.ipynb #8859e969
 @patch
 async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
     "`model`'s validated answer to `messages`, as JSON data; the accounts go to `c`."
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
-              temperature=spec.temperature, max_tokens=spec.max_tokens, hooks=c.hooks())
-    if self.on_response is not None: kw["hooks"].on("completion:response", functools.partial(self.on_response, c))
+              temperature=spec.temperature, max_tokens=spec.max_tokens)
     if spec.seed is not None: kw["seed"] = spec.seed
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)]
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
     grammar = spec.mode == "json_object_schema"
     if grammar: kw["response_format"] = {"type": "json_object", "schema": grammar_for(schema, spec.max_tokens)}
-    ins = self._instructor(spec.mode, c, list(messages) if grammar else None)
-    return (await _create_whole(ins, kw)).model_dump(mode="json")
+    token = _ATTEMPT.set(_Attempt(c, list(messages) if grammar else None))
+    try: return (await _create_whole(self._instructor(spec.mode), kw)).model_dump(mode="json")
+    finally: _ATTEMPT.reset(token)
 
 # %% ../nbs/18_client.ipynb #5a1d8e70
 class _ModelsFailed(Exception): "Every model of a role failed."
@@ -278,16 +324,21 @@ def _log(self:Panel, c:Call, messages:list[dict]):
     if self.log_prompts: rec["messages"] = messages
     line = (json.dumps(rec, default=str) + "\n").encode()
     try:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a+b") as f:
+        try: f = open(self.log_path, "a+b")
+        except FileNotFoundError: # its folder is made when it is missing, not checked before every line
+            self.log_path.parent.mkdir(parents=True, exist_ok=True); f = open(self.log_path, "a+b")
+        with f:
             if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n": line = b"\n" + line
             f.write(line)
     except OSError as e: self._unlogged = (self._unlogged[0] + 1, e) # named when the panel closes
 
 # %% ../nbs/18_client.ipynb #c8e3f1b7
+@functools.cache
+def _schema_text(schema:type[BaseModel]) -> str: return canonical(_schema_json(schema)) # once per class, not per call
+
 def _cache_key(spec:RoleSpec, messages:list[dict], schema:type[BaseModel]) -> str:
     "The cache key of one role's call."
-    return cache_key(spec.model, spec.mode, messages, _schema_json(schema),
+    return cache_key(spec.model, spec.mode, messages, _schema_text(schema),
                      dict(fallbacks=spec.fallbacks, route_fallbacks=spec.route_fallbacks, temperature=spec.temperature,
                           max_tokens=spec.max_tokens, **({"seed": spec.seed} if spec.seed is not None else {})))
 

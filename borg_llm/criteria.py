@@ -213,12 +213,14 @@ def to_score(mean:float|None, table:dict) -> int|str|None:
     return round_half_up(round(lo + (hi - lo) * mean, 9)) # to 9 decimals first: float noise (6.4999…) never decides
 
 # %% ../nbs/12_criteria.ipynb #86eecdc7
-def _criterion(c:dict, d:dict, facts:dict, today) -> dict:
+def _criterion(c:dict, d:dict, facts:dict, today, steered:bool=False) -> dict:
     "One criterion of a breakdown: asked of the facts, or declared for a model and not asked."
     if "model" in c:
         q = d["model"][c["model"]]
+        why = ("unverifiable (left out of the sum): the project's text addresses automated reviewers" if steered
+               else "not asked (left out of the sum)")
         return dict(criterion=c["name"], weight=c["weight"], value=None, source="model", evidence=None,
-                    reason=f"not asked (left out of the sum): {q['question']} [{' | '.join(q['answers'])}]")
+                    reason=f"{why}: {q['question']} [{' | '.join(q['answers'])}]")
     kw = dict(values=d["kinds"][c["kinds"]]) if "kinds" in c else {}
     v, ev, why = RULES[c["rule"]](facts, today=today, days=tuple(d.get("activity_days", (180, 365))), **kw)
     if v is None: why = f"not decidable (left out of the sum): {why}"
@@ -229,12 +231,13 @@ def breakdown(facts:dict, # a project's facts
               holistic:dict|None=None, # score name → the model's own number (or level), where there is one
               today:datetime|None=None, # the date activity is judged on; None: now
               criteria:dict|None=None, # from `load_criteria`; None: the package's file
+              steered:bool=False, # the facts carry text addressed to automated reviewers (`untrusted`)
              ) -> dict:
     "Every score as the sum of its named criteria: {score name: {score, holistic, criteria, version}}."
     d = criteria or _criteria()
     out = {}
     for s, t in d["scores"].items():
-        cs = [_criterion(c, d, facts, today) for c in t["criteria"]]
+        cs = [_criterion(c, d, facts, today, steered) for c in t["criteria"]]
         out[s] = dict(score=to_score(weighted(cs), t), holistic=(holistic or {}).get(s), criteria=cs, version=d["version"])
     return out
 
@@ -266,7 +269,7 @@ def pulls(entry:dict, # one score's breakdown
     return up, down
 
 def left_out(entry:dict) -> list[str]:
-    "Names of the criteria left out of the sum (not decidable from the facts, or not asked)."
+    "Names of the criteria left out of the sum (not decidable from the facts, not asked, or unverifiable)."
     return [c["criterion"] for c in entry["criteria"] if c["value"] is None]
 
 # %% ../nbs/12_criteria.ipynb #4fe64021
@@ -288,11 +291,13 @@ def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   today:datetime|None=None, # the date activity is judged on; None: now
                   how:str|None=None, # "criteria" | "holistic" | "blend"; None: the data file's default
                   criteria:dict|None=None, # from `load_criteria`; None: the package's file
+                  steered:bool=False, # the facts carry text addressed to automated reviewers
                  ) -> tuple[dict, dict]:
     "(the answers with each score set as `how` says, the breakdown with each model's own number as `holistic`)."
     d = criteria or _criteria()
     held = {s: (answers.get(r) or {}).get(s) for s, r in SCORED.items()}
-    b = breakdown(facts, holistic={s: v for s, v in held.items() if v is not None}, today=today, criteria=d)
+    b = breakdown(facts, holistic={s: v for s, v in held.items() if v is not None}, today=today, criteria=d,
+                  steered=steered)
     out = {r: (dict(a) if isinstance(a, dict) else a) for r, a in answers.items()}
     for s, r in SCORED.items():
         if isinstance(out.get(r), dict) and s in out[r] and s in b: out[r][s] = final(b[s], how or d["default"])

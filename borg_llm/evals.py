@@ -14,6 +14,7 @@ from .config import (OPENROUTER_URL, PROJECT_ROOT, ROLES, ConfigError, Roster, S
                              prompts_dir)
 from .client import Call, Panel
 from .pipeline import analyze_with_llm
+from .untrusted import INJECTIONS, load_injections
 from .blocking import run_sync
 
 # %% auto #0
@@ -36,6 +37,7 @@ class Grid:
     repeats: int = 2 # seeds 1..repeats
     roster: str = "roster.local.toml" # roster in prompts/ the models' changes apply to
     recordings: str = "smollm2-135m.jsonl" # file in data/recordings/
+    samples: Path = SAMPLES # folder of the projects' facts, one NAME.json each
 
     @property
     def size(self) -> int: return len(self.variants) * len(self.models) * len(self.projects) * self.repeats
@@ -75,6 +77,9 @@ GRIDS = {
 }
 GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants={
     "v2 architect, checklist business": {"architect": "architect-rubric-zeroshot-v2"}}) # the benchmark, v2 architect
+GRIDS["injections"] = GRIDS["benchmark"].subset( # the default, three seeds, on every planted attack of the set
+    name="injections", projects=tuple(v.name for v in load_injections()), samples=INJECTIONS/"samples",
+    recordings="injections.jsonl")
 
 # %% ../nbs/37_evals.ipynb #4b31ee35
 def seeded(roster:Roster, seed:int|None) -> Roster:
@@ -118,7 +123,8 @@ def _rows(a, # the `Analysis` of one cell
                    latency_s=lat.get(role, c.get("latency_s")), prompt_tokens=c.get("prompt_tokens", 0),
                    completion_tokens=c.get("completion_tokens", 0), cost_usd=c.get("cost_usd", 0.0),
                    messages=json.dumps(sent[role], ensure_ascii=False) if role in (sent or {}) else None,
-                   answer=json.dumps(ans, ensure_ascii=False, sort_keys=True) if ans is not None else None)
+                   answer=json.dumps(ans, ensure_ascii=False, sort_keys=True) if ans is not None else None,
+                   struck=[s["text"] for s in m.get("steered") or () if s["role"] == role]) # repeated a flagged passage
         for s in SCORES.get(role, ()): # the score the result carries, and the model's own number (`holistic`)
             row[s] = (ans or {}).get(s)
             row[f"{s}_holistic"] = ((m.get("breakdown") or {}).get(s) or {}).get("holistic", row[s])
@@ -211,7 +217,7 @@ async def arun_grid(grid:Grid, # what to run
                     mode:str="replay", # "replay" | "record" | "live"
                     base_url:str|None=None, # live: the endpoint; record: the upstream (default: the local model)
                     api_key:str|None=None, # record/live against OpenRouter: the key (default: OPENROUTER_API_KEY)
-                    samples:Path=SAMPLES, # folder of sample facts
+                    samples:Path|None=None, # folder of the projects' facts; None: the grid's
                     recordings:Path=RECORDINGS, # folder of recordings
                     directory:Path|None=None, # prompts folder; None: the repository's prompts/
                     progress:bool=False, # print one line per cell
@@ -224,7 +230,7 @@ async def arun_grid(grid:Grid, # what to run
         with tempfile.TemporaryDirectory() as tmp:
             s = Settings(base_url=base_url, api_key=api_key, cache_dir=tmp, rpm=100_000, max_retries=0, timeout=900,
                          prompts_dir=directory)
-            rows = await _run_cells(grid, s, directory, samples, progress)
+            rows = await _run_cells(grid, s, directory, Path(samples or grid.samples), progress)
     finally:
         if rs is not None: await rs.astop()
         if rs is not None and asked is not None: asked.update(rs.hits, rs.misses)
@@ -279,7 +285,7 @@ def prune(recordings:Path=RECORDINGS, # folder of recordings
     return out
 
 # %% ../nbs/37_evals.ipynb #ac29d0e1
-_METRICS = ("eval_metrics", "eval_labels") # the modules whose names `borg_llm.evals` also answers for
+_METRICS = ("eval_metrics", "eval_labels", "eval_injections") # the modules whose names `borg_llm.evals` also answers for
 
 def __getattr__(name:str):
     "A name of the metrics modules, imported on first use."

@@ -4,23 +4,25 @@
 
 # %% ../nbs/21_pipeline.ipynb #fe8ce4fd
 from __future__ import annotations
-import asyncio, json, re, time
+import asyncio, functools, json, re, time
+from collections import Counter
 from dataclasses import fields
 from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 import borg_llm
 from .blocking import run_sync
-from .config import (ROLES, SPECIALISTS, Roster, Settings, default_roster_path, load_roster,
+from .config import (PACKAGE_DIR, ROLES, SPECIALISTS, Roster, Settings, default_roster_path, load_roster,
                              prompts_dir, with_models)
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS, SEVERITIES
 from .client import Call, Panel
 from .prompts import render
 from .verify import STATUSES, Checked, check_answers, needs, shows
-from .untrusted import sanitize_facts
+from .untrusted import keyed_strings, sanitize_facts, scan_text
 from .criteria import left_out, pulls, score_answers
 
 # %% auto #0
-__all__ = ['Analysis', 'dry_answers', 'analyze_with_llm', 'summary', 'analyze']
+__all__ = ['STEERED', 'Analysis', 'dry_answers', 'flagged_words', 'unsteered', 'analyze_with_llm', 'summary', 'analyze']
 
 # %% ../nbs/21_pipeline.ipynb #b18868f7
 class Analysis(dict):
@@ -218,6 +220,56 @@ def _fact_checked(facts:dict, answers:dict, earlier:Checked|None=None) -> tuple[
     return c.answers, dict(checks=c.counts, contradicted=[_plain(f) for f in c.contradicted],
                            findings=[_plain(f) for f in c.findings])
 
+# %% ../nbs/21_pipeline.ipynb #fb8a5f9e
+_WORD = re.compile(r"[^\W\d_]{4,}") # words of four letters or more, in any script
+
+def _words(text:str) -> Counter: return Counter(w.casefold() for w in _WORD.findall(text))
+
+@functools.cache
+def _prompt_words(directory:Path) -> frozenset:
+    "Every word of the prompt templates in `directory`: what the model is told is never a passage's alone."
+    return frozenset(_words(" ".join(p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.toml")))))
+
+def flagged_words(facts:dict, # the project's facts, as the model is shown them
+                  prompts:Path=PACKAGE_DIR/"prompts", # the templates whose words never count
+                 ) -> set[str]:
+    "The words the facts hold only inside lines addressed to automated reviewers (casefolded)."
+    everywhere, flagged = Counter(), Counter()
+    for _, s in keyed_strings(facts):
+        for para in re.split(r"\n\s*\n", s):
+            everywhere += _words(para)
+            if not scan_text(para): continue
+            lines = [l for l in para.splitlines() if scan_text(l)]
+            flagged += _words("\n".join(lines) if lines else para)
+    return {w for w in flagged if everywhere[w] <= flagged[w]} - _prompt_words(prompts)
+
+# %% ../nbs/21_pipeline.ipynb #eb09f696
+STEERED = "(struck: it repeated text the repository addresses to automated reviewers; see the security findings)"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+def _uses(text:str, words:set) -> list[str]: return sorted(set(_words(text)) & words)
+
+def _unsteer(v, words:set, out:list, where:tuple):
+    "`v` without the sentences and list items that use `words`; each one taken out appended to `out`."
+    if isinstance(v, dict): return {k: _unsteer(x, words, out, where + (k,)) for k, x in v.items()}
+    if not isinstance(v, (str, list)): return v
+    parts, keep = _SENTENCE.split(v) if isinstance(v, str) else v, []
+    for x in parts:
+        t = x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
+        if u := _uses(t, words): out.append((where, t, u))
+        else: keep.append(x)
+    if isinstance(v, list): return keep
+    return v if len(keep) == len(parts) else " ".join(keep) or STEERED
+
+def unsteered(answers:dict, # role → answer dict (None for a failed role)
+              words:set, # from `flagged_words`
+             ) -> tuple[dict, list[dict]]:
+    "(the answers without the sentences and list items that use `words`, what was struck: {role, field, text, words})."
+    if not words: return answers, []
+    out = []
+    new = {r: _unsteer(a, words, out, (r,)) if isinstance(a, dict) else a for r, a in answers.items()}
+    return new, [dict(role=w[0], field=".".join(map(str, w[1:])), text=t, words=u) for w, t, u in out]
+
 # %% ../nbs/21_pipeline.ipynb #35cbceb6
 def _roles_meta(calls:dict[str,Call], rendered:dict) -> dict:
     "Each role's metadata: its call's accounting and the prompt it was asked with."
@@ -236,7 +288,8 @@ def _result(facts:dict, # the project's facts
            ) -> Analysis:
     "The analysis result: the checked answers and the metadata."
     answers, checks = _fact_checked(facts, answers, checked)
-    answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started))
+    answers, steered = unsteered(answers, flagged_words(facts)) if security else (answers, [])
+    answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started), steered=bool(security))
     failed = [r for r,m in roles.items() if m["status"] != "ok"]
     def total(k, start=0): return sum((m.get(k, start) for m in roles.values()), start)
     meta = dict(project=facts["name"], models_used=[roles[r]["model_answered"] for r in ROLES],
@@ -246,7 +299,7 @@ def _result(facts:dict, # the project's facts
                 status="ok" if not failed else "failed" if len(failed) == len(roles) else "degraded",
                 failed_roles=failed, roles=roles, **checks, breakdown=scores,
                 quota=next((m["quota"] for m in roles.values() if m.get("quota")), None),
-                redactions=facts.get("redactions", 0), security=security or [], kind=facts.get("kind"),
+                redactions=facts.get("redactions", 0), security=security or [], steered=steered, kind=facts.get("kind"),
                 last_commit=(facts.get("git") or {}).get("last_commit"), dry_run=s is None, started_at=started,
                 **({} if s is None else dict(base_url=s.base_url)), borg_llm_version=borg_llm.__version__)
     return Analysis(llm_results={**{RESULT_KEYS[r]: answers[r] for r in ROLES}, "metadata": meta})
@@ -260,9 +313,13 @@ async def analyze_with_llm(project_data:dict, # the project's facts: name, langu
                            models:dict[str,str]|None=None, # role → model id overrides for this run
                            prompts:dict[str,str]|None=None, # role → prompt template name overrides
                            cache:str="use", # "use" | "refresh" | "off"
+                           # the project's directory when the caller has it: text in files the facts leave out is reported too
+                           root:str|Path|None=None,
                           ) -> Analysis:
     "Judge a project with the panel of models; returns `{'llm_results': ...}`."
-    facts, security = sanitize_facts(_check_facts(project_data)) # invisible characters never reach a model
+    facts = _check_facts(project_data)
+    # invisible characters never reach a model; the project's files, when given, are read off the event loop
+    facts, security = await asyncio.to_thread(sanitize_facts, facts, root) if root is not None else sanitize_facts(facts)
     t0, started = time.monotonic(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     if dry_run:
         return _result(facts, dry_answers(facts), {r: dict(role=r, status="ok", model_answered="dry-run") for r in ROLES},
@@ -315,8 +372,9 @@ def summary(a:dict, markdown:bool=False) -> str:
         lines.append(f"  {_NAMES.get(k, k)} {e['score'] if e['score'] is not None else '?'}{h}: {why}")
     if sec := m.get("security"):
         where = ", ".join(sorted({f["path"] for f in sec}))
+        cut = f"; {n} sentence(s) or item(s) repeating them struck" if (n := len(m.get("steered") or [])) else ""
         lines.insert(2, f"{b}Security{b}: {len(sec)} passage(s) in {where} address automated reviewers; what "
-                        "reading decides may be steered")
+                        f"reading decides may be steered{cut}")
     if agg.get("top_priorities"):
         lines += ["Top priorities:"] + [f"  {i}. {p}" for i,p in enumerate(agg["top_priorities"], 1)]
     bl = _most_severe_first(dep.get("deployment_blockers") or [])

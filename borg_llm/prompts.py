@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_prompts.ipynb #cecf9c68
 from __future__ import annotations
-import functools, hashlib, json, tomllib
+import functools, hashlib, json, os, stat, tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 import jinja2
@@ -28,14 +28,23 @@ class Template:
     prefix: str = "" # the shared part's opening of the user message, where `{{ data }}` goes
 
 # %% ../nbs/13_prompts.ipynb #f0d41366
-def _load(d:Path, name:str) -> Template:
-    "One template file, without resolving its shared part."
-    path = d/f"{name}.toml"
-    if not path.is_file():
-        have = sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith(("roster", "_")))
+def _version(d:Path|str, name:str) -> tuple[str, int, int]|None:
+    "The path, modification time and size of `d/name.toml` (one `stat`), or None if there is no such file."
+    path = os.path.join(d, f"{name}.toml") # a string: a `Path` costs more than the `stat` here
+    try: st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError): return None
+    return (path, st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+def _found(d:Path|str, name:str) -> tuple[str, str, int, int]:
+    "The name and version of template `name` in `d`; a one-line `ConfigError` naming the others if it is missing."
+    if (v := _version(d, name)) is None:
+        have = sorted(p.stem for p in Path(d).glob("*.toml") if not p.stem.startswith(("roster", "_")))
         raise ConfigError(f"unknown prompt {name!r}: choose one of {', '.join(have)}")
-    st = path.stat()
-    return _parse(name, str(path), st.st_mtime_ns, st.st_size)
+    return (name, *v)
+
+def _load(d:Path|str, name:str) -> Template:
+    "One template file, without resolving its shared part."
+    return _parse(*_found(d, name))
 
 @functools.lru_cache(maxsize=256)
 def _parse(name:str, path:str, mtime_ns:int, size:int) -> Template:
@@ -55,32 +64,45 @@ def load_template(name:str, # file name without `.toml`, e.g. "architect" or "ar
                   directory:Path|None=None, # None: the configured prompts folder
                  ) -> Template:
     "Load and check a template; a one-line `ConfigError` if it is missing or malformed."
-    d = Path(directory) if directory else prompts_dir(Settings())
+    d = directory or prompts_dir(Settings())
     if name.startswith("_"): raise ConfigError(f"prompt {name!r} is a shared part of other prompts, not a template")
-    t = _load(d, name)
-    return _with_shared(t, d) if t.shared else t
+    v = _found(d, name)
+    t = _parse(*v)
+    return _with_shared(v, t, d) if t.shared else t
 
 # %% ../nbs/13_prompts.ipynb #2c26e179
-def _with_shared(t:Template, d:Path) -> Template:
+def _with_shared(v:tuple, # the template's name and version, from `_found`
+                 t:Template, d:Path|str) -> Template:
     "`t` opened by its shared part: that part's system message and data block, hashed together with `t`."
-    if not (d/f"{t.shared}.toml").is_file(): raise ConfigError(f"prompt {t.name!r} needs {d/t.shared}.toml")
-    s = _load(d, t.shared)
+    if (sv := _version(d, t.shared)) is None: raise ConfigError(f"prompt {t.name!r} needs {Path(d)/t.shared}.toml")
+    return _joined(v, (t.shared, *sv))
+
+@functools.lru_cache(maxsize=256)
+def _joined(v:tuple, sv:tuple) -> Template:
+    "A template and its shared part joined, once per version of the two files."
+    t, s = _parse(*v), _parse(*sv)
     if "{{ data }}" not in s.user: raise ConfigError(f"shared part {t.shared!r} must place `{{{{ data }}}}` in `user`")
     if "{{ data }}" in t.user: raise ConfigError(f"prompt {t.name!r}: the data goes in its shared part, not in `user`")
     return replace(t, system=s.system, prefix=s.user, sha=hashlib.sha256(f"{s.sha}{t.sha}".encode()).hexdigest()[:12])
 
 # %% ../nbs/13_prompts.ipynb #57b8156e
+def _dumps(obj) -> str: return json.dumps(obj, ensure_ascii=False, default=str) # the JSON that is fenced and counted
+
+def _fenced(body:str) -> str:
+    "JSON text `body` inside the data fence, with `<` escaped so the fence cannot be closed from inside."
+    body = body.replace("<", "\\u003c")
+    return f"<{FENCE}>\n{body}\n</{FENCE}>"
+
 def fence(obj) -> str:
     "`obj` as JSON inside the data fence, with `<` escaped so the fence cannot be closed from inside."
-    body = json.dumps(obj, ensure_ascii=False, default=str).replace("<", "\\u003c")
-    return f"<{FENCE}>\n{body}\n</{FENCE}>"
+    return _fenced(_dumps(obj))
 
 # %% ../nbs/13_prompts.ipynb #7c22bd73
 DROP_KEYS = ("path",)
 
 def est_tokens(obj) -> int:
     "Rough token count of `obj` as JSON (characters / 4)."
-    return len(obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, default=str)) // 4
+    return len(obj if isinstance(obj, str) else _dumps(obj)) // 4
 
 def _halve(v):
     if isinstance(v, str): return v[:len(v)//2] + " …[trimmed]"
@@ -90,19 +112,23 @@ def _halve(v):
         return {**v, big: _halve(v[big])} if est_tokens(v[big]) > 8 else dict(list(v.items())[:len(v)//2])
     return v
 
-def budget_facts(facts:dict, # project facts
-                 budget:int=6000, # tokens allowed for the project context
-                ) -> tuple[dict, list[str]]:
-    "A copy of `facts` that fits `budget`, and the keys that were trimmed (`facts` itself is never changed)."
+def _budget(facts:dict, budget:int) -> tuple[dict, list[str], str]:
+    "`budget_facts`, with the JSON text of the copy that fits: the text it was measured by is the text to fence."
     d = {k: v for k,v in facts.items() if k not in DROP_KEYS}  # shallow: `_halve` builds new values, never edits
     trimmed = []
-    while est_tokens(d) > budget and d:
+    while len(text := _dumps(d)) // 4 > budget and d:
         k = max(d, key=lambda k: est_tokens(d[k]))
         new = _halve(d[k])
         if new == d[k] or est_tokens(new) >= est_tokens(d[k]): del d[k]
         else: d[k] = new
         if k not in trimmed: trimmed.append(k)
-    return d, trimmed
+    return d, trimmed, text
+
+def budget_facts(facts:dict, # project facts
+                 budget:int=6000, # tokens allowed for the project context
+                ) -> tuple[dict, list[str]]:
+    "A copy of `facts` that fits `budget`, and the keys that were trimmed (`facts` itself is never changed)."
+    return _budget(facts, budget)[:2]
 
 # %% ../nbs/13_prompts.ipynb #e0d2b890
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
@@ -133,14 +159,14 @@ def render(role:str, # architect | deployment | business | aggregator
     t = template if isinstance(template, Template) else load_template(template or role, directory)
     if t.prefix: return _render_shared(facts, t, findings, budget)
     if role == "aggregator":
-        data, trimmed = budget_facts({"name": facts.get("name"), **(findings or {})}, budget)
-    else: data, trimmed = budget_facts(facts, budget)
+        _, trimmed, text = _budget({"name": facts.get("name"), **(findings or {})}, budget)
+    else: _, trimmed, text = _budget(facts, budget)
     user = _jinja(t.user)
     msgs = [{"role": "system", "content": t.system.strip()}]
     for ex in t.examples:
         msgs += [{"role": "user", "content": user.render(data=f"<{FENCE}>\n{ex['data']}\n</{FENCE}>").strip()},
                  {"role": "assistant", "content": ex["answer"].strip()}]
-    msgs.append({"role": "user", "content": user.render(data=fence(data)).strip()})
+    msgs.append({"role": "user", "content": user.render(data=_fenced(text)).strip()})
     return Rendered(msgs, t.name, t.sha, trimmed)
 
 # %% ../nbs/13_prompts.ipynb #607977a1
@@ -148,9 +174,9 @@ LEAD_KEYS = ("name", "kind", "kind_evidence")
 
 def _render_shared(facts:dict, t:Template, findings:dict|None, budget:int) -> Rendered:
     "System text and project data first, identical for every role; the role's part (with any findings) last."
-    data, trimmed = budget_facts({**{k: facts[k] for k in LEAD_KEYS if k in facts}, **facts}, budget)
-    found, cut = budget_facts(findings or {}, budget // 4)
-    head = _jinja(t.prefix).render(data=fence(data)).strip()
-    tail = _jinja(t.user).render(findings=fence(found), examples=t.examples).strip()
+    _, trimmed, data = _budget({**{k: facts[k] for k in LEAD_KEYS if k in facts}, **facts}, budget)
+    _, cut, found = _budget(findings or {}, budget // 4)
+    head = _jinja(t.prefix).render(data=_fenced(data)).strip()
+    tail = _jinja(t.user).render(findings=_fenced(found), examples=t.examples).strip()
     msgs = [{"role": "system", "content": t.system.strip()}, {"role": "user", "content": f"{head}\n\n{tail}"}]
     return Rendered(msgs, t.name, t.sha, trimmed + [f"findings.{k}" for k in cut])

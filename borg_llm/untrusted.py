@@ -5,16 +5,20 @@ characters stripped."""
 
 # %% ../nbs/11_untrusted.ipynb #2d6a9ab6
 from __future__ import annotations
-import base64, binascii, copy, functools, json, re, shutil, tomllib, unicodedata
+import base64, binascii, bisect, copy, functools, itertools, json, re, shutil, time, tomllib, unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from pathspec import GitIgnoreSpec
 from .config import PROJECT_ROOT, ConfigError
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS
+from .facts import KEY_PATTERNS, _root, redact
+from .facts.walk import _Walk, _language, _read_head
 
 # %% auto #0
 __all__ = ['INVISIBLE_RANGES', 'ADDRESS', 'DIRECTIVE', 'OVERRIDE', 'FAKE_ANSWER', 'DICTATE', 'FENCE', 'FENCE_TAG', 'RULES',
-           'INJECTIONS', 'REPOS', 'invisible', 'strip_invisible', 'escape_invisible', 'hidden_tags', 'base64_texts',
-           'scan_text', 'find_injections', 'sanitize_facts', 'Variant', 'planted', 'load_injections', 'materialize']
+           'AGENT_FILES', 'MANIFEST_FILES', 'PROSE_FILES', 'INJECTIONS', 'REPOS', 'invisible', 'strip_invisible',
+           'escape_invisible', 'hidden_tags', 'base64_texts', 'scan_text', 'keyed_strings', 'scan_repository',
+           'find_injections', 'sanitize_facts', 'Variant', 'planted', 'load_injections', 'materialize']
 
 # %% ../nbs/11_untrusted.ipynb #81f18afa
 # Cf alone misses what also renders as nothing: variation selectors, Hangul fillers, tag code points left unassigned,
@@ -89,7 +93,8 @@ ADDRESS = _rx(
     rf"(?:all |any |the |every )?{_WHO}",
     rf"\bif you(?:['’]re| are) (?:an? |the )?(?:{_BOT}|assistant|agent|bot|chatbot|model)\b",
     rf"\b(?:dear|hey|hello|hi|attention|calling all) (?:{_WHO}|assistants?|agents?|bots?|models?)\s*[,:!]",
-    rf"(?:^|(?<=[\n.!?>#*(/\[-]))\s*(?:important\s*:?\s*)?(?:{_WHO}\s*[:,]|(?:assistant|bot)\s*,)",
+    rf"(?:^|(?<=[\n.!?>#*(/\[-]))\s*(?:important\s*:?\s*)?(?:{_WHO}(?: (?:and|or|&) {_WHO})?\s*[:,]"
+    r"|(?:assistant|bot)\s*,)",
     rf"\b(?:{_BOT}(?: \w+){{0,3}}? )?{_JUDGE}\b",
     rf"\b(?:to|for) (?:all |any |the |every )?{_BOT}(?: \w+){{0,3}}? {_READER}\b",
     r"\b(?:nota|mensaje|instrucciones|aviso|atención) (?:para|a) (?:los |las |todos los |el |la )?(?:revisor|evaluador"
@@ -240,15 +245,15 @@ def _tree_files(tree:list|None) -> dict[int, str]:
     return out
 
 # %% ../nbs/11_untrusted.ipynb #1085d1d4
-def _strings(o, keys:tuple=()):
+def keyed_strings(o, keys:tuple=()):
     "(key path, string) for every string in `o`, dictionary keys included."
     if isinstance(o, str): yield keys, o
     elif isinstance(o, dict):
         for k, v in o.items():
             if isinstance(k, str): yield keys + (k,), k
-            yield from _strings(v, keys + (k,))
+            yield from keyed_strings(v, keys + (k,))
     elif isinstance(o, (list, tuple)):
-        for i, v in enumerate(o): yield from _strings(v, keys + (i,))
+        for i, v in enumerate(o): yield from keyed_strings(v, keys + (i,))
 
 def _keypath(keys:tuple) -> str: return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
 
@@ -267,19 +272,88 @@ def _origin(facts:dict, keys:tuple, text:str, tree:dict, files:set) -> str|None:
     else: p = text if text in files else None
     return p if isinstance(p, str) else None
 
+# %% ../nbs/11_untrusted.ipynb #5e52dc58
+_QUOTED = r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'"  # a one-line string: skipped, not read
+_SLASHES = r"//(.*)|/\*([\s\S]*?)(?:\*/|$)"
+_SYNTAX = {rf'"""([\s\S]*?)(?:"""|$)|\'\'\'([\s\S]*?)(?:\'\'\'|$)|{_QUOTED}|#(.*)':
+               "Python|Ruby|Shell|PowerShell|Perl|R|Julia|Elixir|YAML|TOML|Makefile|Dockerfile|HCL",
+           rf"{_QUOTED}|`(?:\\.|[^`\\])*`|{_SLASHES}": "JavaScript|TypeScript|Go|Rust|Java|Kotlin|Scala|C|C++|C#|Swift"
+               "|Objective-C|Dart|PHP|Zig|Groovy|Gradle|Protocol Buffers|CSS|SCSS",
+           rf"{_QUOTED}|--(.*)": "SQL|Lua|Haskell", rf"<!--([\s\S]*?)(?:-->|$)|{_SLASHES}": "HTML|XML|Vue|Svelte",
+           rf"{_QUOTED}|%(.*)": "Erlang|TeX"}
+_COMMENT = {lang: re.compile(rx) for rx, langs in _SYNTAX.items() for lang in langs.split("|")}
+
+def _comments(lang:str, text:str) -> str:
+    "The comments of source `text` in `lang` (a key of `_COMMENT`), one after the other; the code left out."
+    return "\n".join(g for m in _COMMENT[lang].finditer(text) for g in m.groups() if g)
+
+# %% ../nbs/11_untrusted.ipynb #edf9d81f
+AGENT_FILES = ["AGENTS.md", "AGENT.md", "CLAUDE.md", "GEMINI.md", "CONVENTIONS.md", ".cursorrules", ".windsurfrules",
+               ".clinerules", ".goosehints", ".cursor/rules", ".windsurf/rules", ".junie", ".github/instructions",
+               ".github/prompts", ".github/copilot-instructions.md"] # a directory: every file in it
+MANIFEST_FILES = KEY_PATTERNS["manifests"] + ["composer.json", "pubspec.yaml", "*.gemspec", "*.csproj", "*.nuspec"]
+PROSE_FILES = ["*.md", "*.markdown", "*.mdx", "*.rst", "*.adoc", "/*.txt", "/doc*/**/*.txt", "/CONTRIBUTING*",
+               "/AUTHORS*", "/NOTICE*", "/CHANGELOG*", "/HISTORY*", "/SECURITY*", "/SUPPORT*"]
+_ORDER = ("agents", "manifest", "prose", "comments") # the order files are read in
+_KINDS = {k: GitIgnoreSpec.from_lines(p) for k, p in zip(_ORDER, (AGENT_FILES, MANIFEST_FILES, PROSE_FILES))}
+
+def _kind(rel:str) -> str|None:
+    "How the file `rel` is read: agents, manifest or prose (all of it), comments (source code); None: not read."
+    return next((k for k, s in _KINDS.items() if s.match_file(rel)), "comments" if _language(rel) in _COMMENT else None)
+
+# %% ../nbs/11_untrusted.ipynb #ddb03d61
+def _free_text(rel:str, kind:str, text:str) -> str:
+    "What people and agents read in the file `rel` of `kind`: all of it, a manifest's strings, or the comments."
+    if kind == "comments": return _comments(_language(rel), text)
+    if kind != "manifest" or not rel.endswith((".json", ".toml")): return text
+    try: d = json.loads(text) if rel.endswith(".json") else tomllib.loads(text)
+    except ValueError: return text # not valid (`TOMLDecodeError` is a ValueError), or cut short: read as written
+    return "\n".join([s for _, s in keyed_strings(d)] + [_comments("TOML", text)]) # with the TOML's comments (JSON has none)
+
+# %% ../nbs/11_untrusted.ipynb #e174a5e0
+def _redact_near(text:str) -> str:
+    "`text` with the lines that an excerpt of a match may show redacted (`_excerpt`: from 20 before it to 40 after)."
+    lines = text.splitlines(keepends=True); ends = list(itertools.accumulate(map(len, lines)))
+    near = {i for _, a, b, _ in _matches(text) for i in range(bisect.bisect(ends, a-21), bisect.bisect(ends, b+40) + 1)}
+    return "".join(redact(l)[0] if i in near else l for i, l in enumerate(lines))
+
+# %% ../nbs/11_untrusted.ipynb #d2c67218
+def scan_repository(root:str|Path, # the project's directory
+                    max_files:int=200, # files read at most: agents' instructions, manifests, prose, then source code
+                    max_file_bytes:int=64*1024, # bytes read from each file
+                    max_chars:int=512*1024, # characters checked in all
+                    time_budget:float=2.0, # seconds; when spent, what was read so far is reported
+                   ) -> list[dict]:
+    "Text addressed to automated reviewers in the files people and agents read: `{path, excerpt, rule}` each."
+    w = _Walk(_root(root), 20_000, deadline := time.monotonic() + time_budget).run()
+    todo = sorted((_ORDER.index(k), r.count("/"), r, p, k) for r, p, _ in w.files if (k := _kind(r)))[:max_files]
+    out, left = [], max_chars
+    for *_, rel, path, kind in todo:
+        if left <= 0 or time.monotonic() > deadline: break
+        try: raw = _read_head(path, max_file_bytes)
+        except OSError: continue
+        if b"\0" in raw[:8192]: continue # a binary file
+        left -= len(text := _free_text(rel, kind, raw.decode("utf-8", errors="replace"))[:left])
+        if not (found := _scan.__wrapped__(text, id(RULES))): continue # not remembered: a file is long, and read once
+        found = _scan.__wrapped__(_redact_near(text), id(RULES)) or [(r, redact(x)[0], m) for r, x, m in found]
+        out += [dict(path=rel, excerpt=x, rule=r) for r, x in dict.fromkeys((r, x) for r, x, _ in found)]
+    return out
+
 # %% ../nbs/11_untrusted.ipynb #b2545bf2
 def find_injections(facts:dict, # a project's facts, as `collect_facts` or the scanner gives them
+                    root:str|Path|None=None, # the project's directory when the caller has it: its files are read too
                    ) -> list[dict]:
-    "Text in `facts` addressed to automated reviewers or dictating the review: `{path, excerpt, rule}` each."
+    "Text in `facts` and in `root`'s files addressed to automated reviewers or dictating the review: a finding each."
     tree = _tree_files(facts.get("tree"))
     files, seen, out = set(tree.values()), set(), []
-    for keys, s in _strings(facts):
+    for keys, s in keyed_strings(facts):
         for rule, excerpt, words in scan_text(s):
             path = _origin(facts, keys, s, tree, files) or _keypath(keys)
             if (path, rule, words) in seen: continue
             seen.add((path, rule, words))
             out.append(dict(path=path, excerpt=excerpt, rule=rule))
-    return out
+    carried = {f["path"] for f in out} # a file the facts already report is not reported twice
+    return out if root is None else out + [f for f in scan_repository(root) if f["path"] not in carried]
 
 # %% ../nbs/11_untrusted.ipynb #9b59f404
 def _strip_all(o):
@@ -290,9 +364,10 @@ def _strip_all(o):
     return o if isinstance(o, (int, float, type(None))) else copy.deepcopy(o) # numbers are immutable: no copy
 
 def sanitize_facts(facts:dict, # a project's facts
+                   root:str|Path|None=None, # the project's directory when the caller has it (`find_injections`)
                   ) -> tuple[dict, list[dict]]:
-    "A copy of `facts` with invisible characters stripped from every string, and `find_injections(facts)`."
-    return _strip_all(facts), find_injections(facts)
+    "A copy of `facts` with invisible characters stripped from every string, and `find_injections(facts, root)`."
+    return _strip_all(facts), find_injections(facts, root)
 
 # %% ../nbs/11_untrusted.ipynb #88ad7669
 INJECTIONS = PROJECT_ROOT/"data"/"injections"

@@ -7,11 +7,15 @@ their samples carry `git` facts. Run from anywhere:
 
     python data/make_samples.py [NAME ...]   # every sample, or only those named
 
-The output is deterministic: re-running it without changing data/repos/ gives the same files.
+It also writes the planted samples in data/injections/samples/: for each variant of data/injections/injections.toml,
+the facts of its project with the attack planted (VARIANT.json) and with the harmless control instead
+(VARIANT.control.json), scanner facts as the project's. The output is deterministic: re-running it without changing
+data/repos/ or the injection set gives the same files.
 """
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 from borg_llm.facts import collect_facts, merge_facts
+from borg_llm.untrusted import load_injections, materialize
 
 DATA = Path(__file__).resolve().parent
 ROOT = DATA.parent
@@ -464,20 +468,29 @@ def _with_history(src:Path, tmp:Path, name:str) -> Path:
             if at == i: _git(repo, "tag", tag, when=when, author=who)
     return repo
 
-def sample(name:str) -> dict:
-    "The sample facts of one synthetic repository."
+def sample(name:str, variant=None, control:bool=False) -> dict:
+    "The sample facts of one synthetic repository; with `variant`, of a copy with its attack (or control) planted."
     src = DATA/"repos"/name
-    if name in HISTORY:
-        with tempfile.TemporaryDirectory() as tmp: facts = collect_facts(_with_history(src, Path(tmp), name))
-    else: facts = collect_facts(src)
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = src if variant is None else materialize(variant, Path(tmp)/"planted", control)
+        if name in HISTORY: repo = _with_history(repo, Path(tmp), name)
+        facts = collect_facts(repo)
     facts["path"] = src.relative_to(ROOT).as_posix()
     return merge_facts(facts, SCANNER[name])
 
+def _write(path:Path, facts:dict):
+    path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+
 def main(names:list[str]):
-    out = DATA/"samples"; out.mkdir(exist_ok=True)
+    out, planted = DATA/"samples", DATA/"injections"/"samples"
+    variants = load_injections()
     if unknown := [n for n in names if n not in SCANNER]: sys.exit(f"unknown sample(s): {', '.join(unknown)}")
-    for name in names or SCANNER:
-        (out/f"{name}.json").write_text(json.dumps(sample(name), indent=2, ensure_ascii=False) + "\n")
-        print(f"wrote {(out/name).relative_to(ROOT)}.json")
+    out.mkdir(exist_ok=True); planted.mkdir(exist_ok=True)
+    for name in names or SCANNER: _write(out/f"{name}.json", sample(name))
+    for v in variants:
+        if names and v.repo not in names: continue
+        _write(planted/f"{v.name}.json", sample(v.repo, v))
+        _write(planted/f"{v.name}.control.json", sample(v.repo, v, control=True))
 
 if __name__ == "__main__": main(sys.argv[1:])

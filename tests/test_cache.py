@@ -41,6 +41,23 @@ def test_key_covers_every_input():
     assert cache_key(**{**base, "params": {"temperature": 0.2}}) == k
     for name, value in other.items(): assert cache_key(**{**base, name: value}) != k, name
 
+def test_key_is_the_hash_of_one_canonical_object():
+    "The key is `digest` of the inputs as one JSON object, whether the schema comes as data or as its canonical text."
+    from borg_llm.canon import canonical, digest
+    msgs = [{"role": "system", "content": "Judge <this> \"project\" ✓"}, {"content": "é\n", "role": "user"}]
+    schema, params = ROLE_SCHEMAS["deployment"].model_json_schema(), {"temperature": 0.2, "seed": 1, "fallbacks": ["a"]}
+    whole = digest(dict(model="m", mode="tools", messages=msgs, schema=schema, params=params))
+    assert cache_key("m", "tools", msgs, schema, params) == whole == cache_key("m", "tools", msgs, canonical(schema), params)
+
+def test_entries_are_joblibs(tmp_path):
+    "An answer written to a new cache folder is read back at once, and joblib finds it where it would have put it."
+    c = AnswerCache(tmp_path)
+    c._write("k" * 64, {"answer": {"a": 1}, "model": "m"})
+    assert c._read("k" * 64) == {"answer": {"a": 1}, "model": "m"}
+    r = c._fn.call_and_shelve("k" * 64, None)  # joblib's own look-up of the same call
+    assert r.get()["value"] == {"answer": {"a": 1}, "model": "m"} and r.metadata["input_args"] == {"key": repr("k" * 64)}
+    assert list((tmp_path/"answers").rglob("func_code.py"))  # joblib's copy of the function, as joblib keeps it
+
 
 async def test_second_run_makes_no_request(srv, s):
     a = await analyze_with_llm(facts(), settings=s)

@@ -18,3 +18,17 @@ def test_lenient_json_touches_only_text_with_control_characters():
     assert lenient_json('{"a": "b"}') == '{"a": "b"}'
     assert lenient_json('{"a": "tab\there"}') == '{"a": "tab\\there"}'
     assert lenient_json('{"a": "\x1f"}') == '{"a": "\\u001f"}'
+
+async def test_calls_in_flight_keep_their_own_accounts(srv, settings):
+    "Calls at the same time through one panel's instructor clients: each call's attempts and re-asks are its own."
+    import asyncio
+    from borg_llm.client import Panel
+    from borg_llm.testing import Fault
+    srv.configure(faults=[Fault("schema_violation", schema="ArchitectAnalysis", times=1)], latency_s=0.05)
+    msgs = [{"role": "user", "content": "Rate tinyhttp, a small HTTP library."}]
+    async with Panel(settings(srv), cache="off") as p:
+        calls = await asyncio.gather(*[p.ask(r, msgs) for r in ("architect", "deployment", "business", "architect")])
+    seen = [(c.role, c.status, c.attempts, c.reasks, c.http_requests) for c in calls]
+    assert sorted(seen) == sorted([("architect", "ok", 2, 1, 2), ("deployment", "ok", 1, 0, 1), ("business", "ok", 1, 0, 1),
+                                   ("architect", "ok", 1, 0, 1)]), seen  # one architect call met the bad answer
+    assert all(c.prompt_tokens > 0 and c.model_answered == p.roster[c.role].model for c in calls)

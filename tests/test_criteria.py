@@ -132,3 +132,13 @@ def test_criteria_file_is_parsed_once_and_each_caller_gets_a_copy(tmp_path):
     assert load_criteria(p)["version"] == D["version"]
     p.write_text(CRITERIA.read_text().replace(f'version = "{D["version"]}"', 'version = "edited, longer"', 1))
     assert load_criteria(p)["version"] == "edited, longer"
+
+def test_reading_criteria_are_unverifiable_where_the_text_addresses_reviewers():
+    "quickpoll writes to its reviewer: its model criteria are marked unverifiable; a clean project's are only not asked."
+    def reasons(a): return {c["reason"].split(" (")[0] for e in a.meta["breakdown"].values() for c in e["criteria"]
+                            if c["source"] == "model"}
+    poll, clean = analyze(facts("quickpoll"), dry_run=True), analyze(facts("tinyhttp-py"), dry_run=True)
+    assert poll.meta["security"] and reasons(poll) == {"unverifiable"}
+    assert not clean.meta["security"] and reasons(clean) == {"not asked"}
+    steered = breakdown(facts("quickpoll"), today=DAY, steered=True)
+    assert {s: e["score"] for s, e in steered.items()} == {s: e["score"] for s, e in breakdown(facts("quickpoll"), today=DAY).items()}
