@@ -1,6 +1,6 @@
 """Seconds per analysis of each local model, on the sample projects, as `borg-llm analyze data/repos/<name>` runs them.
 
-Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--server current|plain|both] [--json FILE]
+Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--server current|plain|no-reading|both ...] [--json FILE]
 For each installed catalogue model (default: all of them): start its server (start-up timed apart), then analyse the
 projects (default: the eleven of the recorded benchmark), one after another, cache off, with the model's local
 roster, as the CLI does. Prints one markdown table: seconds per analysis (median, range); its compute floor, the
@@ -8,7 +8,8 @@ sum of llama.cpp's own prompt-evaluation and generation times for the analysis's
 wall time ÷ floor (median over projects); seconds per call; llama.cpp's prompt and completion speeds (tokens/s).
 `--server both` runs each model twice, side by side: `current`, the server as borg_llm starts it (the shortlist
 sampler, no logits kept for prompt tokens), and `plain`, llama-cpp-python's own defaults (its sampler chain, the
-logits of every prompt token kept), which is how borg_llm ran it before. Numbers only, no assertions. The medians are what `borg_llm.catalogue.MODELS[...].secs_per_analysis`
+logits of every prompt token kept), which is how borg_llm ran it before. `--server current no-reading` times the analysis with and without the roster's
+reading (the closed questions of the model criteria), each on a server of its own. Numbers only, no assertions. The medians are what `borg_llm.catalogue.MODELS[...].secs_per_analysis`
 records (see `borg-llm models`).
 """
 import argparse, asyncio, contextlib, hashlib, json, os, re, statistics, sys, tempfile, time
@@ -35,17 +36,20 @@ def speeds(log:str) -> dict:
     rate = lambda k: round(tot[k][1] / (tot[k][0] / 1000), 1) if tot[k][0] else None
     return dict(prompt_tps=rate("prompt eval"), completion_tps=rate("eval"))
 
-async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path) -> dict:
-    "One analysis of `path` against the server at `url`: wall seconds and the per-role metadata."
+async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path, reading:bool=True) -> dict:
+    "One analysis of `path` against the server at `url` (without the roster's reading if not `reading`): wall seconds and the per-call metadata."
     s = Settings(base_url=url, cache_dir=cache, timeout=1800, max_retries=0)  # a slow answer is measured, not re-sent
+    roster = load_roster(prompts_dir(s)/m.roster)
     t0 = time.monotonic()
-    async with Panel(s, load_roster(prompts_dir(s)/m.roster), cache="off") as p:
+    async with Panel(s, roster if reading else roster.model_copy(update=dict(reading=None)), cache="off") as p:
         a = await analyze_with_llm(load_project(path), panel=p)
     answers = json.dumps({k: v for k, v in a.r.items() if k != "metadata"}, sort_keys=True)
-    return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=a.meta["roles"],
+    calls = {**a.meta["roles"], **({"reading": a.meta["reading"]} if a.meta.get("reading") else {})}
+    return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=calls,
                 answers_sha=hashlib.sha256(answers.encode()).hexdigest()[:12])
 
-SERVERS = dict(current={}, plain=dict(sampler="chain", logprobs=True))  # `LocalServer` settings compared
+SERVERS = {"current": {}, "plain": dict(sampler="chain", logprobs=True), "no-reading": {}}  # `LocalServer` settings compared
+READS = {"no-reading": False}  # settings whose analyses leave the roster's reading out
 
 class _Server:
     "One server of the comparison: its URL, its log, and how much of the log is read."
@@ -67,7 +71,7 @@ def bench(name:str, projects:list[Path], servers:list[str]) -> list[dict]:
             startup[s], srv[s] = time.monotonic() - t0, (url, _Server(tmp/s, name, s))
         for p in projects:
             for s, (url, log) in srv.items():
-                runs[s].append(r := asyncio.run(analyse(url, m, p, tmp/"cache")))
+                runs[s].append(r := asyncio.run(analyse(url, m, p, tmp/"cache", READS.get(s, True))))
                 r["floor_s"] = log.new_floor()
                 print(f"{name} ({s}) {r['project']}: {r['secs']:.1f} s, floor {r['floor_s']:.1f} s, {r['status']} "
                       f"(load average {os.getloadavg()[0]:.1f})", flush=True)
@@ -106,8 +110,9 @@ def main(argv=None):
     ap.add_argument("models", nargs="*", help="catalogue names (default: every installed model)")
     ap.add_argument("--projects", metavar="NAME", nargs="+", default=list(SAMPLES),
                     help="sample projects (default: the eleven of the recorded benchmark)")
-    ap.add_argument("--server", choices=[*SERVERS, "both"], default="current",
-                    help="server settings: current (default), plain (llama-cpp-python's defaults), both side by side")
+    ap.add_argument("--server", choices=[*SERVERS, "both"], default=["current"], nargs="+",
+                    help="settings side by side: current (default), plain (llama-cpp-python's defaults), no-reading "
+                         "(current without the reading); both: current and plain")
     ap.add_argument("--json", metavar="FILE", help="also write every number, per project and role, to FILE")
     a = ap.parse_args(argv)
     names = a.models or [n for n in catalogue.MODELS if catalogue.installed(n)]
@@ -115,16 +120,16 @@ def main(argv=None):
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; projects: {', '.join(a.projects)}",
           flush=True)
     rows = []
-    servers = list(SERVERS) if a.server == "both" else [a.server]
+    servers = list(dict.fromkeys(x for s in a.server for x in (["current", "plain"] if s == "both" else [s])))
     for n in names: rows += bench(n, projects, servers)
     print(table(rows))
     for r in rows:  # generated tokens per role: what each role's answer costs
-        per = {role: statistics.median(run["roles"][role].get("completion_tokens", 0) for run in r["runs"])
+        per = {role: statistics.median(run["roles"][role].get("completion_tokens", 0) for run in r["runs"] if role in run["roles"])
                for role in r["runs"][0]["roles"]}
         print(f"{r['model']} ({r['server']}): completion tokens per call, median: "
               + ", ".join(f"{k} {v:g}" for k, v in per.items()))
     for cur, base in zip(rows[::2], rows[1::2]) if len(servers) == 2 else []:
-        print(f"{cur['model']}: median analysis current ÷ plain = {cur['median_s'] / base['median_s']:.2f}; "
+        print(f"{cur['model']}: median analysis {cur['server']} ÷ {base['server']} = {cur['median_s'] / base['median_s']:.2f}; "
               f"median of per-project ratios {statistics.median(a['secs'] / b['secs'] for a, b in zip(cur['runs'], base['runs'])):.2f}")
     if a.json: Path(a.json).write_text(json.dumps(rows, indent=1))
 

@@ -33,7 +33,7 @@ from .errors import (
     root_cause, routed_out)
 
 # %% auto #0
-__all__ = ['log', 'make_openai', 'Call', 'strip_think', 'unfence', 'quiet_instructor', 'Panel', 'lenient_json']
+__all__ = ['log', 'make_openai', 'Call', 'strip_think', 'unfence', 'quiet_instructor', 'Panel', 'lenient_json', 'token_logprobs']
 
 # %% ../nbs/18_client.ipynb #00b1a1f1
 @functools.cache
@@ -81,15 +81,16 @@ class Call:
     cost_usd: float = 0.0
     latency_s: float = 0.0
     quota: dict|None = None # set when a quota ran out
+    logprobs: list|None = None # the answer's tokens with their alternatives, where asked for and returned
 
     @property
     def ok(self) -> bool: return self.status == "ok"
 
     def meta(self) -> dict:
-        "The fields that go into the result's metadata (no answer), its list and dict copied: a snapshot."
+        "The fields that go into the result's metadata (no answer, no logprobs), its list and dict copied: a snapshot."
         # what `dataclasses.asdict` gives: the list and dict hold only strings and numbers, so a copy of each will do
         return {f.name: copy.copy(v) if isinstance(v := getattr(self, f.name), (list, dict)) else v
-                for f in fields(self) if f.name != "answer"}
+                for f in fields(self) if f.name not in ("answer", "logprobs")}
 
 # %% ../nbs/18_client.ipynb #7c3f05d8
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S) # no library strips reasoning tags; one regex does
@@ -208,6 +209,11 @@ def _clean(r:ChatCompletion) -> ChatCompletion:
     return r
 
 # %% ../nbs/18_client.ipynb #4d0a6e85
+def token_logprobs(r:ChatCompletion) -> list|None:
+    "The answer's tokens as `[token, logprob, {alternative: logprob}]`, if the completion carries them."
+    content = getattr(r.choices[0].logprobs, "content", None) if r.choices else None
+    return [[t.token, t.logprob, {a.token: a.logprob for a in t.top_logprobs or []}] for t in content] if content else None
+
 def _sent(request:httpx2.Request) -> int:
     "HTTP requests the SDK sent for one completion: the retry count it put on the last one, plus one."
     return int(request.headers.get("x-stainless-retry-count", 0)) + 1
@@ -222,6 +228,7 @@ async def _complete(self:Panel, c:Call, # the call whose HTTP requests are count
     except openai.APIError as e: c.http_requests += _sent(e.request); raise
     c.http_requests += _sent(raw.http_response.request)
     check_completion(r := raw.parse())
+    if kw.get("logprobs"): c.logprobs = token_logprobs(r) # the last completion's: the one instructor validates
     return _clean(r)
 
 # %% ../nbs/18_client.ipynb #7f4b2d96
@@ -283,6 +290,7 @@ async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], sc
     kw = dict(model=model, messages=messages, response_model=schema, max_retries=self.settings.max_reasks,
               temperature=spec.temperature, max_tokens=spec.max_tokens)
     if spec.seed is not None: kw["seed"] = spec.seed
+    if spec.logprobs: kw.update(logprobs=True, top_logprobs=spec.logprobs)
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)]
     if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
     grammar = spec.mode == "json_object_schema"
@@ -296,7 +304,7 @@ class _ModelsFailed(Exception): "Every model of a role failed."
 
 @patch
 async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:type[BaseModel], c:Call) -> dict:
-    "The first valid answer of `spec`'s models, as `{'answer', 'model'}`; `_ModelsFailed` if none gives one."
+    "The first valid answer of `spec`'s models, as `{'answer', 'model'}` (and `logprobs` if asked); `_ModelsFailed` if none."
     errors = []
     for model in spec.models:
         if not self.breaker.allow(model):
@@ -312,7 +320,7 @@ async def _ask_models(self:Panel, spec:RoleSpec, messages:list[dict], schema:typ
             if routed_out(spec, cause): break
             continue
         self.breaker.record(model, True)
-        return dict(answer=answer, model=c.model_answered or model)
+        return dict(answer=answer, model=c.model_answered or model, **({"logprobs": c.logprobs} if spec.logprobs else {}))
     c.model_answered = None # a model that answered only invalid JSON did not answer
     raise _ModelsFailed("; ".join(errors))
 
@@ -340,7 +348,8 @@ def _cache_key(spec:RoleSpec, messages:list[dict], schema:type[BaseModel]) -> st
     "The cache key of one role's call."
     return cache_key(spec.model, spec.mode, messages, _schema_text(schema),
                      dict(fallbacks=spec.fallbacks, route_fallbacks=spec.route_fallbacks, temperature=spec.temperature,
-                          max_tokens=spec.max_tokens, **({"seed": spec.seed} if spec.seed is not None else {})))
+                          max_tokens=spec.max_tokens, **({"seed": spec.seed} if spec.seed is not None else {}),
+                          **({"logprobs": spec.logprobs} if spec.logprobs else {})))
 
 # %% ../nbs/18_client.ipynb #8b5d0e2f
 @patch
@@ -349,14 +358,15 @@ async def ask(self:Panel, role:str, # which role
               project:str|None=None, # project name, for the call log
               spec:RoleSpec|None=None, # override the roster's spec for this call
               store:bool=True, # False: neither read nor write the cache (an aggregation over a failed specialist)
+              schema:type[BaseModel]|None=None, # what the answer must be; None: the role's (the reading brings its own)
              ) -> Call:
     "Ask `role`'s model(s) and return the `Call`, answered or failed; raises only for a lost rate window (or a bug)."
     spec = spec or self.roster[check_role(role)]
-    schema, c, t0 = ROLE_SCHEMAS[role], Call(role=role, model_asked=spec.model, project=project), time.monotonic()
+    schema, c, t0 = schema or ROLE_SCHEMAS[role], Call(role=role, model_asked=spec.model, project=project), time.monotonic()
     def models(): return self._ask_models(spec, messages, _response_model(schema), c)
     try:
         out, c.cache_hit = await self.cache.get(_cache_key(spec, messages, schema), models, store)
-        c.answer, c.model_answered, c.status = out["answer"], out["model"], "ok"
+        c.answer, c.model_answered, c.status, c.logprobs = out["answer"], out["model"], "ok", out.get("logprobs")
     except QuotaExhausted as e: c.status, c.error, c.quota = "failed", str(e), dict(what=e.what, resets_at=e.resets_at)
     except _ModelsFailed as e: c.status, c.error = "failed", str(e)
     except RateStorageError as e: c.status, c.error = "failed", str(e); raise

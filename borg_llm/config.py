@@ -70,16 +70,18 @@ class RoleSpec(BaseModel, extra="forbid"):
     max_tokens: int = 1500
     seed: int|None = None # sampling seed, for servers that honour it (llama.cpp): reproducible local runs
     route_fallbacks: bool = True # also send the fallbacks as OpenRouter's `models` routing list
+    logprobs: int = 0 # reading only: alternatives per answer token to ask for (0: the sampled answer is read)
 
     @property
     def models(self) -> list[str]: return [self.model, *[m for m in self.fallbacks if m != self.model]]
 
 class Roster(BaseModel, extra="forbid"):
-    "Role name → `RoleSpec` for the four roles."
+    "Role name → `RoleSpec` for the four roles, and the reading of the model criteria if the roster asks for one."
     architect: RoleSpec
     deployment: RoleSpec
     business: RoleSpec
     aggregator: RoleSpec
+    reading: RoleSpec|None = None # the closed questions of the criteria file (`12_criteria`); None: not asked
     def __getitem__(self, role:str) -> RoleSpec: return getattr(self, check_role(role))
 
 def check_role(role:str) -> str:

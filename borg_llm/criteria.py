@@ -5,18 +5,22 @@
 
 # %% ../nbs/12_criteria.ipynb #5d9c2ab1
 from __future__ import annotations
-import copy, functools, math, tomllib
+import bisect, copy, functools, math, re, tomllib
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Literal
+from pydantic import BaseModel, Field, create_model
 from .config import PACKAGE_DIR, ConfigError
 from .facts import KINDS, NOT_CODE, PROSE
 
 # %% auto #0
-__all__ = ['CRITERIA', 'LEVELS', 'SCORED', 'STATIC', 'TYPE_HINTS', 'RULES', 'fact', 'r_tests', 'r_ci', 'r_license',
-           'r_dependency_updates', 'r_types', 'r_coverage', 'r_complexity', 'r_code', 'r_size', 'r_docs', 'r_release',
-           'r_shipped', 'r_activity', 'r_kind', 'load_criteria', 'round_half_up', 'weighted', 'to_score', 'breakdown',
-           'blend', 'final', 'pulls', 'left_out', 'evidence_ok', 'score_answers']
+__all__ = ['CRITERIA', 'LEVELS', 'SCORED', 'STATIC', 'TYPE_HINTS', 'RULES', 'READ_FROM', 'ECOSYSTEMS', 'DATABASES', 'fact',
+           'r_tests', 'r_ci', 'r_license', 'r_dependency_updates', 'r_types', 'r_coverage', 'r_complexity', 'r_code',
+           'r_size', 'r_docs', 'r_release', 'r_shipped', 'r_activity', 'r_kind', 'load_criteria', 'questions',
+           'reading_schema', 'answer_weights', 'readings', 'read_kind', 'round_half_up', 'weighted', 'to_score',
+           'breakdown', 'blend', 'final', 'pulls', 'left_out', 'evidence_ok', 'failed_actions', 'stack',
+           'score_answers']
 
 # %% ../nbs/12_criteria.ipynb #6b40dca8
 CRITERIA = PACKAGE_DIR/"prompts"/"criteria.toml"
@@ -159,6 +163,11 @@ def _errors(d:dict) -> list[str]:
              if not (isinstance(q.get("question"), str) and q.get("answers")
                      and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in q["answers"].values()))]
     errs += [f"scores: unknown score {s!r}" for s in scores if s not in SCORED]
+    for r, a in (d.get("actions") or {}).items():
+        if r not in RULES: errs.append(f"actions.{r}: unknown rule")
+        elif not isinstance(a.get("do"), str) or a.get("blocker", "low") not in LEVELS \
+             or any(k not in KINDS for k in a.get("not_for", [])):
+            errs.append(f"actions.{r}: needs `do` text, a `blocker` severity in {LEVELS} if any, kinds in `not_for`")
     for s, t in scores.items():
         if s == "technical_debt_priority":
             if sorted(l for _, l in t.get("levels") or []) != sorted(LEVELS): errs.append(f"{s}: levels must name {LEVELS}")
@@ -195,6 +204,72 @@ def load_criteria(path:str|Path=CRITERIA, # a criteria TOML file
     "The criteria file, checked; a one-line `ConfigError` if it is missing or malformed."
     return copy.deepcopy(_criteria(path)) # the caller's own copy, to change at will
 
+# %% ../nbs/12_criteria.ipynb #28cba141
+def questions(criteria:dict|None=None, # from `load_criteria`; None: the package's file
+             ) -> list[dict]:
+    "The model questions of the criteria file, in its order, and its kind question last: [{key, question, answers}]."
+    d = criteria or _criteria()
+    kind = [dict(key="kind", question=d["kind_question"], answers=list(KINDS))] if d.get("kind_question") else []
+    return [dict(key=k, question=q["question"], answers=list(q["answers"])) for k, q in d["model"].items()] + kind
+
+@functools.lru_cache(maxsize=16)
+def _reading_model(items:tuple) -> type[BaseModel]:
+    "The pydantic model of `items` ((key, question, answers), ...), made once per set of questions."
+    return create_model("Reading", __doc__="One closed answer to each reading question.",
+                        **{k: (Literal[answers], Field(description=q)) for k, q, answers in items})
+
+def reading_schema(criteria:dict|None=None, # from `load_criteria`; None: the package's file
+                  ) -> type[BaseModel]:
+    "What the reading must answer: one field per model question, valued one of its closed answers."
+    return _reading_model(tuple((q["key"], q["question"], tuple(q["answers"])) for q in questions(criteria)))
+
+# %% ../nbs/12_criteria.ipynb #fedecd29
+def answer_weights(logprobs:list, # the answer's tokens: [[token, logprob, {alternative: logprob}], ...]
+                   key:str, # the question's field in the JSON answer
+                   labels:list[str], # its closed answers
+                  ) -> dict[str, float]|None:
+    "Each closed answer's probability where the value of `key` starts; None when no alternative there begins one."
+    text, ends = "", []
+    for t, *_ in logprobs: text += t; ends.append(len(text))
+    found = list(re.finditer(rf'"{re.escape(key)}"\s*:\s*"', text))
+    if not found or (i := bisect.bisect_right(ends, found[-1].end())) >= len(logprobs): return None
+    head = text[ends[i - 1] if i else 0:found[-1].end()] # the token's characters before the value
+    token, lp, alts = logprobs[i]
+    mass = dict.fromkeys(labels, 0.0)
+    for alt, alp in {**alts, token: lp}.items():
+        frag = alt[len(head):].split('"')[0] if alt.startswith(head) else ""
+        if hit := [l for l in labels if frag and l.startswith(frag)]:
+            for l in hit: mass[l] += math.exp(alp) / len(hit)
+    total = sum(mass.values())
+    return {l: round(m / total, 4) for l, m in mass.items()} if total else None
+
+# %% ../nbs/12_criteria.ipynb #701eed0f
+def readings(answer:dict|None, # the reading's answer: question key → closed answer
+             logprobs:list|None=None, # its tokens with alternatives, where the endpoint returned them
+             criteria:dict|None=None, # from `load_criteria`; None: the package's file
+            ) -> dict:
+    "Each answered question: {key: {answer, weights (None: the sampled answer counts), value in 0..1 (None: the kind)}}."
+    d, out = criteria or _criteria(), {}
+    for k, q in d["model"].items():
+        if (a := (answer or {}).get(k)) not in q["answers"]: continue
+        w = answer_weights(logprobs, k, list(q["answers"])) if logprobs else None
+        v = sum(p * q["answers"][l] for l, p in w.items()) if w else q["answers"][a]
+        out[k] = dict(answer=a, weights=w, value=round(v, 4))
+    if (a := (answer or {}).get("kind")) in KINDS:
+        out["kind"] = dict(answer=a, weights=answer_weights(logprobs, "kind", list(KINDS)) if logprobs else None, value=None)
+    return out
+
+def read_kind(facts:dict, # a project's facts
+              reading:dict|None, # `readings`
+              criteria:dict|None=None, # from `load_criteria`; None: the package's file
+             ) -> dict:
+    "`facts` with the kind the reading gives where the facts could not decide one (`other`, no evidence); else `facts`."
+    d, r = criteria or _criteria(), (reading or {}).get("kind")
+    if not r or facts.get("kind") not in (None, "other") or facts.get("kind_evidence"): return facts
+    k, p = max(r["weights"].items(), key=lambda x: x[1]) if r["weights"] else (r["answer"], None)
+    if k == "other" or (p is not None and p < d.get("kind_sure", 0.5)): return facts
+    return {**facts, "kind": k, "kind_evidence": [f"the reading: {k}" + (f" (p {p:.2f})" if p is not None else "")]}
+
 # %% ../nbs/12_criteria.ipynb #16903931
 def round_half_up(x:float) -> int:
     "`x` rounded to the nearest integer, halves up (Python's `round` sends halves to even)."
@@ -213,10 +288,20 @@ def to_score(mean:float|None, table:dict) -> int|str|None:
     return round_half_up(round(lo + (hi - lo) * mean, 9)) # to 9 decimals first: float noise (6.4999…) never decides
 
 # %% ../nbs/12_criteria.ipynb #86eecdc7
-def _criterion(c:dict, d:dict, facts:dict, today, steered:bool=False) -> dict:
-    "One criterion of a breakdown: asked of the facts, or declared for a model and not asked."
+READ_FROM = ("readme_text", "readme_excerpt", "tree") # what a reading rests on: the first of these the facts hold
+
+def _read(c:dict, q:dict, r:dict, facts:dict) -> dict:
+    "A model criterion the reading answered: its value, what was read and how sure the reading was."
+    how = ", ".join(f"{l} {p:.2f}" for l, p in sorted(r["weights"].items(), key=lambda x: -x[1]) if p >= 0.005) \
+          if r["weights"] else r["answer"]
+    return dict(criterion=c["name"], weight=c["weight"], value=r["value"], source="model",
+                evidence=next((k for k in READ_FROM if facts.get(k)), "name"), reason=f"{q['question']} read: {how}")
+
+def _criterion(c:dict, d:dict, facts:dict, today, steered:bool=False, reading:dict|None=None) -> dict:
+    "One criterion of a breakdown: asked of the facts, answered by the reading, or declared for a model and not asked."
     if "model" in c:
         q = d["model"][c["model"]]
+        if not steered and (r := (reading or {}).get(c["model"])): return _read(c, q, r, facts)
         why = ("unverifiable (left out of the sum): the project's text addresses automated reviewers" if steered
                else "not asked (left out of the sum)")
         return dict(criterion=c["name"], weight=c["weight"], value=None, source="model", evidence=None,
@@ -232,12 +317,13 @@ def breakdown(facts:dict, # a project's facts
               today:datetime|None=None, # the date activity is judged on; None: now
               criteria:dict|None=None, # from `load_criteria`; None: the package's file
               steered:bool=False, # the facts carry text addressed to automated reviewers (`untrusted`)
+              reading:dict|None=None, # `readings` of the model questions; None: none asked
              ) -> dict:
     "Every score as the sum of its named criteria: {score name: {score, holistic, criteria, version}}."
     d = criteria or _criteria()
-    out = {}
+    facts, out = read_kind(facts, reading, d), {}
     for s, t in d["scores"].items():
-        cs = [_criterion(c, d, facts, today, steered) for c in t["criteria"]]
+        cs = [_criterion(c, d, facts, today, steered, reading) for c in t["criteria"]]
         out[s] = dict(score=to_score(weighted(cs), t), holistic=(holistic or {}).get(s), criteria=cs, version=d["version"])
     return out
 
@@ -285,6 +371,55 @@ def evidence_ok(facts:dict, evidence:str|None) -> bool:
     if not evidence: return False
     return fact(facts, evidence) is not None or evidence in facts or evidence in _strings(facts)
 
+# %% ../nbs/12_criteria.ipynb #3705a26e
+def failed_actions(b:dict, # a `breakdown`
+                   facts:dict, # the project's facts (its kind)
+                   criteria:dict|None=None, # from `load_criteria`; None: the package's file
+                  ) -> list[dict]:
+    "Failed fact criteria with an action for the project's kind, heaviest first: [{rule, do, blocker, weight, evidence, reason}]."
+    d = criteria or _criteria()
+    acts, rule = d.get("actions") or {}, {(s, c["name"]): c.get("rule") for s, t in d["scores"].items() for c in t["criteria"]}
+    out = {}
+    for s, e in b.items():
+        for c in e["criteria"]:
+            r = rule.get((s, c["criterion"]))
+            if c["source"] != "fact" or c["value"] is None or c["value"] >= 0.5 or r not in acts: continue
+            if facts.get("kind") in acts[r].get("not_for", []): continue
+            a = out.setdefault(r, dict(rule=r, do=acts[r]["do"], blocker=acts[r].get("blocker"), weight=0,
+                                       evidence=c["evidence"], reason=c["reason"]))
+            a["weight"] += c["weight"]
+    if "tests" in out: out.pop("coverage", None) # no tests: nothing to measure yet
+    return sorted(out.values(), key=lambda a: -a["weight"])
+
+# %% ../nbs/12_criteria.ipynb #7f5c4cf6
+ECOSYSTEMS = {"package.json": "npm", "Cargo.toml": "Cargo", "go.mod": "Go modules", "pyproject.toml": "PyPI",
+              "setup.py": "PyPI", "requirements.txt": "pip", "Gemfile": "RubyGems", "pom.xml": "Maven",
+              "build.gradle": "Gradle", "composer.json": "Composer"}
+DATABASES = {"pg": "PostgreSQL", "pgx": "PostgreSQL", "psycopg": "PostgreSQL", "psycopg2": "PostgreSQL",
+             "asyncpg": "PostgreSQL", "mysql2": "MySQL", "pymysql": "MySQL", "sqlite3": "SQLite", "redis": "Redis",
+             "pymongo": "MongoDB", "mongodb": "MongoDB"} # a driver names its database
+
+def _dep(name:str) -> str:
+    "A declared dependency's short name: a Go module path's last part, without its major version; npm scopes kept."
+    parts = [p for p in str(name).split("/") if p and not re.fullmatch(r"v\d+", p)]
+    n = str(name) if str(name).startswith("@") or not parts else parts[-1]
+    return f"{n} ({DATABASES[n.lower()]})" if n.lower() in DATABASES else n
+
+def stack(facts:dict, # a project's facts
+          most:int=8, # dependencies listed at most
+         ) -> str:
+    "The project's stack as its facts give it: main languages, declared dependencies, ecosystems, workspaces, shipping."
+    langs = _code_langs(facts) or {k: v.get("lines", 0) for k, v in (facts.get("languages") or {}).items()}
+    langs = {k: n for k, n in langs.items() if n >= 0.1 * sum(langs.values())} # a tenth of the lines at least
+    kf = facts.get("key_files") or {}
+    deps = list(dict.fromkeys(_dep(x) for ds in (kf.get("manifests") or {}).values() for x in ds or []))
+    eco = list(dict.fromkeys(ECOSYSTEMS[Path(m).name] for m in kf.get("manifests") or {} if Path(m).name in ECOSYSTEMS))
+    ships = (["Docker"] if kf.get("docker") else []) + [o for o in [(facts.get("deployment_analysis") or {}).get("orchestration")] if o]
+    parts = [", ".join(sorted(langs, key=langs.get, reverse=True)[:3]),
+             ", ".join(deps[:most]) + (f" and {len(deps) - most} more" if len(deps) > most else ""),
+             " and ".join(eco) + (" workspaces" if kf.get("workspaces") else ""), ", ".join(ships)]
+    return "; ".join(p for p in parts if p)
+
 # %% ../nbs/12_criteria.ipynb #0d718119
 def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   facts:dict, # the project's facts
@@ -292,12 +427,13 @@ def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   how:str|None=None, # "criteria" | "holistic" | "blend"; None: the data file's default
                   criteria:dict|None=None, # from `load_criteria`; None: the package's file
                   steered:bool=False, # the facts carry text addressed to automated reviewers
+                  reading:dict|None=None, # `readings` of the model questions; None: none asked
                  ) -> tuple[dict, dict]:
     "(the answers with each score set as `how` says, the breakdown with each model's own number as `holistic`)."
     d = criteria or _criteria()
     held = {s: (answers.get(r) or {}).get(s) for s, r in SCORED.items()}
     b = breakdown(facts, holistic={s: v for s, v in held.items() if v is not None}, today=today, criteria=d,
-                  steered=steered)
+                  steered=steered, reading=reading)
     out = {r: (dict(a) if isinstance(a, dict) else a) for r, a in answers.items()}
     for s, r in SCORED.items():
         if isinstance(out.get(r), dict) and s in out[r] and s in b: out[r][s] = final(b[s], how or d["default"])

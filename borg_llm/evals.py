@@ -13,8 +13,9 @@ import pandas as pd
 from .config import (OPENROUTER_URL, PROJECT_ROOT, ROLES, ConfigError, Roster, Settings, load_roster,
                              prompts_dir)
 from .client import Call, Panel
-from .pipeline import analyze_with_llm
-from .untrusted import INJECTIONS, load_injections
+from .pipeline import analyze_with_llm, read_project
+from .criteria import readings
+from .untrusted import INJECTIONS, load_injections, sanitize_facts
 from .blocking import run_sync
 
 # %% auto #0
@@ -38,6 +39,7 @@ class Grid:
     roster: str = "roster.local.toml" # roster in prompts/ the models' changes apply to
     recordings: str = "smollm2-135m.jsonl" # file in data/recordings/
     samples: Path = SAMPLES # folder of the projects' facts, one NAME.json each
+    reading: str = "off" # the roster's reading: "off" never asked, "on" asked in every analysis, "only" asked alone
 
     @property
     def size(self) -> int: return len(self.variants) * len(self.models) * len(self.projects) * self.repeats
@@ -77,6 +79,8 @@ GRIDS = {
 }
 GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants={
     "v2 architect, checklist business": {"architect": "architect-rubric-zeroshot-v2"}}) # the benchmark, v2 architect
+GRIDS["reading"] = GRIDS["benchmark"].subset( # the reading alone, once per labelled project: seeds do not change it
+    name="reading", projects=labelled(), repeats=1, recordings="reading.jsonl", reading="only")
 GRIDS["injections"] = GRIDS["benchmark"].subset( # the default, three seeds, on every planted attack of the set
     name="injections", projects=tuple(v.name for v in load_injections()), samples=INJECTIONS/"samples",
     recordings="injections.jsonl")
@@ -104,32 +108,41 @@ def _finding_counts(meta:dict) -> dict:
     return {k: len(v) if isinstance(v, (list, tuple, dict)) else v
             for k in ("confirmed", "contradicted", "unverifiable") for v in [ch.get(k)]}
 
+def _call_row(coords:dict, role:str, c:dict, answer, lat:dict, sent:dict|None) -> dict:
+    "The columns of one call: its coordinates, its accounts (from the metadata), the messages sent and the answer."
+    return dict(**coords, role=role, status=c.get("status"), error=c.get("error"),
+                first_valid=c.get("status") == "ok" and c.get("reasks", 0) == 0 and c.get("attempts", 0) == 1,
+                reasks=c.get("reasks", 0), attempts=c.get("attempts", 0),
+                model_id=c.get("model_answered") or c.get("model_asked"), prompt=c.get("prompt"),
+                prompt_sha=c.get("prompt_sha"), latency_s=lat.get(role, c.get("latency_s")),
+                prompt_tokens=c.get("prompt_tokens", 0), completion_tokens=c.get("completion_tokens", 0),
+                cost_usd=c.get("cost_usd", 0.0),
+                messages=json.dumps(sent[role], ensure_ascii=False) if role in (sent or {}) else None,
+                answer=json.dumps(answer, ensure_ascii=False, sort_keys=True) if answer is not None else None)
+
 def _rows(a, # the `Analysis` of one cell
           coords:dict, # grid coordinates copied into each row
           lat:dict, # role → recorded latency, from `replay_latency`
           sent:dict|None=None, # role → the messages it was asked with, from `AskedPanel`
          ) -> list[dict]:
-    "One row per role of an analysis."
+    "One row per role of an analysis, and one for its reading if it had one."
     m, out = a.meta, []
     from borg_llm.schemas import RESULT_KEYS
     for role in ROLES:
-        c = m["roles"].get(role, {})
         ans = a.r.get(RESULT_KEYS[role])
-        row = dict(**coords, role=role, status=c.get("status"), error=c.get("error"),
-                   first_valid=c.get("status") == "ok" and c.get("reasks", 0) == 0 and c.get("attempts", 0) == 1,
-                   reasks=c.get("reasks", 0), attempts=c.get("attempts", 0),
-                   model_id=c.get("model_answered") or c.get("model_asked"),
-                   prompt=c.get("prompt"), prompt_sha=c.get("prompt_sha"),
-                   latency_s=lat.get(role, c.get("latency_s")), prompt_tokens=c.get("prompt_tokens", 0),
-                   completion_tokens=c.get("completion_tokens", 0), cost_usd=c.get("cost_usd", 0.0),
-                   messages=json.dumps(sent[role], ensure_ascii=False) if role in (sent or {}) else None,
-                   answer=json.dumps(ans, ensure_ascii=False, sort_keys=True) if ans is not None else None,
-                   struck=[s["text"] for s in m.get("steered") or () if s["role"] == role]) # repeated a flagged passage
+        row = _call_row(coords, role, m["roles"].get(role, {}), ans, lat, sent)
+        row["struck"] = [s["text"] for s in m.get("steered") or () if s["role"] == role] # repeated a flagged passage
         for s in SCORES.get(role, ()): # the score the result carries, and the model's own number (`holistic`)
             row[s] = (ans or {}).get(s)
             row[f"{s}_holistic"] = ((m.get("breakdown") or {}).get(s) or {}).get("holistic", row[s])
         out.append(row | _finding_counts(m))
+    if m.get("reading"): out.append(_reading_row(coords, m["reading"], lat, sent))
     return out
+
+def _reading_row(coords:dict, r:dict, lat:dict, sent:dict|None) -> dict:
+    "The row of a reading: its call's accounts (`metadata['reading']`), its answer and what was read of it."
+    return _call_row(coords, "reading", r, r.get("answer"), lat, sent) | dict(
+        read=json.dumps(r.get("read"), sort_keys=True) if r.get("read") is not None else None)
 
 # %% ../nbs/37_evals.ipynb #df184e8f
 def holistic(df:pd.DataFrame, # rows from `run_grid`
@@ -153,7 +166,13 @@ class AskedPanel(Panel):
 # %% ../nbs/37_evals.ipynb #74799389
 def _roster(grid:Grid, changes:dict, directory:Path):
     r = load_roster(directory/grid.roster)
-    return r.model_copy(update={role: r[role].model_copy(update=changes) for role in ROLES})
+    reading = r.reading.model_copy(update=changes) if r.reading and grid.reading != "off" else None
+    return r.model_copy(update={**{role: r[role].model_copy(update=changes) for role in ROLES}, "reading": reading})
+
+async def _read_only(panel:Panel, facts:dict) -> dict:
+    "The metadata of the reading alone, asked exactly as an analysis asks it (the facts sanitised first)."
+    c, _ = await read_project(panel, sanitize_facts(facts)[0])
+    return {**c.meta(), "answer": c.answer, "read": readings(c.answer, c.logprobs) if c.ok else None}
 
 async def run_cell(facts:dict, # one project's facts
                    settings:Settings, # base URL and prompts folder
@@ -161,10 +180,12 @@ async def run_cell(facts:dict, # one project's facts
                    prompts:dict, # role → template overrides (the variant)
                    seed:int|None, # sent with every request
                    coords:dict, # grid coordinates copied into each row
+                   reading_only:bool=False, # ask the roster's reading alone: one row
                   ) -> list[dict]:
-    "Analyse one project once, cache off; one row per role."
+    "Analyse one project once, cache off; one row per role (and one for the reading, if the roster asks one)."
     lat = {}
     async with AskedPanel(settings, seeded(roster, seed), cache="off", on_response=replay_latency(lat)) as panel:
+        if reading_only: return [_reading_row(coords, await _read_only(panel, facts), lat, panel.sent)]
         a = await analyze_with_llm(facts, panel=panel, prompts=prompts or None)
     return _rows(a, coords, lat, panel.sent)
 
@@ -192,7 +213,7 @@ async def _run_cells(grid:Grid, s:Settings, directory:Path, samples:Path, progre
                 for rep in range(1, grid.repeats + 1):
                     coords = dict(grid=grid.name, variant=vlabel, model=mlabel, project=project, repeat=rep, seed=rep)
                     t0 = time.monotonic()
-                    rows += await run_cell(facts, s, roster, prompts, rep, coords)
+                    rows += await run_cell(facts, s, roster, prompts, rep, coords, grid.reading == "only")
                     cell = f"{mlabel} · {vlabel} · {project} · {rep}"
                     if progress: print(f"{cell}: {time.monotonic()-t0:.1f}s", flush=True)
     return rows

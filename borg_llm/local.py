@@ -86,7 +86,7 @@ class LocalServer:
                  n_threads:int|None=None, # threads for prompt and generation; `os.cpu_count()` if None
                  no_repack:bool=True, # disable llama.cpp extra buffer types (AMX kernels crash on some CPUs)
                  sampler:str="shortlist", # "shortlist": grammar on the best candidates first; "chain": llama-cpp-python's
-                 logprobs:bool=False, # keep every prompt token's logits, so the server can answer `logprobs` (slower)
+                 logprobs:bool=False, # keep every prompt token's logits (slower); the shortlist answers `logprobs` without
                  die_with_parent:bool=True): # Linux: the server gets SIGKILL when this process dies
         store_attr()
         self.spec, self.state_dir, self.proc = get_model(model), Path(state_dir or default_state_dir()), None

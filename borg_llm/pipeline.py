@@ -16,13 +16,15 @@ from .config import (PACKAGE_DIR, ROLES, SPECIALISTS, Roster, Settings, default_
                              prompts_dir, with_models)
 from .schemas import RESULT_KEYS, ROLE_SCHEMAS, SEVERITIES
 from .client import Call, Panel
-from .prompts import render
-from .verify import STATUSES, Checked, check_answers, needs, shows
+from .prompts import READING, Rendered, render
+from .verify import STATUSES, Checked, absence_claims, check_answers, needs, shows, todo_claims
 from .untrusted import keyed_strings, sanitize_facts, scan_text
-from .criteria import left_out, pulls, score_answers
+from .criteria import (failed_actions, left_out, pulls, questions, read_kind, reading_schema, readings,
+                               score_answers, stack)
 
 # %% auto #0
-__all__ = ['STEERED', 'Analysis', 'dry_answers', 'flagged_words', 'unsteered', 'analyze_with_llm', 'summary', 'analyze']
+__all__ = ['STEERED', 'Analysis', 'dry_answers', 'read_project', 'flagged_words', 'unsteered', 'headline', 'analyze_with_llm',
+           'summary', 'analyze']
 
 # %% ../nbs/21_pipeline.ipynb #b18868f7
 class Analysis(dict):
@@ -136,8 +138,7 @@ def _dry_roles(facts:dict, s:SimpleNamespace, blockers:list[dict]) -> dict:
                       market_viability=viability,
                       portfolio_suitable=viability >= 5 or (s.q or 0) >= 6,
                       portfolio_pitch=f"{s.name}: a {s.lang} project with {s.files} files."),
-        aggregator=dict(overall_assessment=f"Dry run for {s.name}: {len(blockers)} deployment blocker(s); "
-                                           "every score is counted from the facts."))
+        aggregator=dict(overall_assessment=f"Dry run for {s.name}: every answer and score comes from the facts."))
 
 # %% ../nbs/21_pipeline.ipynb #a7a013f4
 def _most_severe_first(blockers:list[dict]) -> list[dict]:
@@ -198,16 +199,27 @@ async def _aggregate(panel:Panel, facts:dict, calls:dict[str,Call], checked:Chec
     return await panel.ask("aggregator", r.messages, project=facts["name"], spec=spec, store=store), r
 
 # %% ../nbs/21_pipeline.ipynb #008f066e
-async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict, Checked]:
-    "The specialists at once, their answers checked, then the aggregator: (calls, rendered prompts) by role, the check."
+async def read_project(panel:Panel, # its roster's `reading` asks
+                       facts:dict, # the project's facts
+                       budget:int|None=None, # tokens of project context; None: the settings'
+                      ) -> tuple[Call, Rendered]:
+    "The reading's call and prompt: the criteria file's closed questions after the project data the specialists share."
+    spec = panel.roster.reading
+    r = render(READING, facts, spec.prompt or READING, budget=budget or panel.settings.context_tokens,
+               directory=prompts_dir(panel.settings), questions=questions())
+    return await panel.ask(READING, r.messages, project=facts["name"], spec=spec, schema=reading_schema()), r
+
+async def _ask_panel(panel:Panel, facts:dict, prompts:dict|None) -> tuple[dict, dict, Checked, Call|None]:
+    "The specialists (and the reading) at once, answers checked, then the aggregator: calls and prompts by role, the check, the reading."
     budget, specs = panel.settings.context_tokens, {role: _role_spec(panel.roster, role, prompts) for role in ROLES}
     rendered = {role: render(role, facts, specs[role].prompt, budget=budget, directory=prompts_dir(panel.settings))
                 for role in SPECIALISTS}
-    calls = dict(zip(SPECIALISTS, await _at_once(
-        panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS)))
+    asks = [panel.ask(role, rendered[role].messages, project=facts["name"], spec=specs[role]) for role in SPECIALISTS]
+    done = await _at_once(asks + ([read_project(panel, facts, budget)] if panel.roster.reading else []))
+    calls, (reading, rendered[READING]) = dict(zip(SPECIALISTS, done)), done[3] if len(done) > 3 else (None, None)
     checked = check_answers({r: c.answer for r, c in calls.items()}, facts)
     agg, rendered["aggregator"] = await _aggregate(panel, facts, calls, checked, specs["aggregator"], budget)
-    return {**calls, "aggregator": agg}, rendered, checked
+    return {**calls, "aggregator": agg}, rendered, checked, reading
 
 # %% ../nbs/21_pipeline.ipynb #0e9d82e3
 def _plain(f) -> dict:
@@ -237,10 +249,10 @@ def flagged_words(facts:dict, # the project's facts, as the model is shown them
     everywhere, flagged = Counter(), Counter()
     for _, s in keyed_strings(facts):
         for para in re.split(r"\n\s*\n", s):
-            everywhere += _words(para)
+            everywhere.update(_words(para))
             if not scan_text(para): continue
             lines = [l for l in para.splitlines() if scan_text(l)]
-            flagged += _words("\n".join(lines) if lines else para)
+            flagged.update(_words("\n".join(lines) if lines else para))
     return {w for w in flagged if everywhere[w] <= flagged[w]} - _prompt_words(prompts)
 
 # %% ../nbs/21_pipeline.ipynb #eb09f696
@@ -270,6 +282,40 @@ def unsteered(answers:dict, # role → answer dict (None for a failed role)
     new = {r: _unsteer(a, words, out, (r,)) if isinstance(a, dict) else a for r, a in answers.items()}
     return new, [dict(role=w[0], field=".".join(map(str, w[1:])), text=t, words=u) for w, t, u in out]
 
+# %% ../nbs/21_pipeline.ipynb #4b82a165
+_SETTLES = dict(release="publish_workflow", coverage="tests") # the verifier's subject an action settles, where not its rule
+
+def _subjects(text:str) -> set[str]: return {c.subject for c in todo_claims(text) + absence_claims(text)}
+
+def _confirmed(findings:list[dict], role:str) -> set[str]:
+    "The claims of `role`'s headline findings the verifier confirmed (a blocker's without the evidence it cited)."
+    return {f["text"].split(" (evidence: ")[0] for f in findings if f["role"] == role and f["status"] == "confirmed"}
+
+# %% ../nbs/21_pipeline.ipynb #13202b93
+def headline(answers:dict, # role → answer, checked and scored
+             facts:dict, # the project's facts
+             scores:dict, # the breakdown (`score_answers`)
+             findings:list[dict], # the verifier's findings, as dicts
+             most:int=5, # top priorities at most
+            ) -> dict:
+    "The answers with the verdict opening on the stack, and priorities and blockers led by the failed criteria."
+    acts = failed_actions(scores, facts)
+    said = {_SETTLES.get(a["rule"], a["rule"]) for a in acts}
+    out = dict(answers)
+    if isinstance(agg := out.get("aggregator"), dict):
+        ok = _confirmed(findings, "aggregator")
+        mine = [p for p in agg.get("top_priorities") or [] if p in ok and not _subjects(p) & said]
+        out["aggregator"] = {**agg, "overall_assessment": f"Stack: {stack(facts)}. {agg.get('overall_assessment') or ''}".strip(),
+                             "top_priorities": ([f"{a['do']} ({a['evidence']}: {a['reason']})" for a in acts] + mine)[:most]}
+    if isinstance(dep := out.get("deployment"), dict):
+        ok = _confirmed(findings, "deployment")
+        mine = [b for b in dep.get("deployment_blockers") or [] if isinstance(b, dict) and str(b.get("issue")) in ok
+                and not _subjects(str(b.get("issue"))) & said]
+        ours = [dict(issue=a["reason"][:1].upper() + a["reason"][1:], evidence=a["evidence"], severity=a["blocker"])
+                for a in acts if a["blocker"]]
+        out["deployment"] = {**dep, "deployment_blockers": _most_severe_first(ours + mine)}
+    return out
+
 # %% ../nbs/21_pipeline.ipynb #35cbceb6
 def _roles_meta(calls:dict[str,Call], rendered:dict) -> dict:
     "Each role's metadata: its call's accounting and the prompt it was asked with."
@@ -285,21 +331,27 @@ def _result(facts:dict, # the project's facts
             s:Settings|None=None, # the run's settings; None for a dry run
             security:list|None=None, # text addressed to automated reviewers (`untrusted.find_injections`)
             checked:Checked|None=None, # the specialists' answers checked before the aggregator was asked
+            reading:Call|None=None, # the reading's call, if one was asked
            ) -> Analysis:
     "The analysis result: the checked answers and the metadata."
     answers, checks = _fact_checked(facts, answers, checked)
     answers, steered = unsteered(answers, flagged_words(facts)) if security else (answers, [])
-    answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started), steered=bool(security))
+    read = readings(reading.answer, reading.logprobs) if reading is not None and reading.ok else None
+    answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started), steered=bool(security),
+                                    reading=read)
+    answers = headline(answers, read_kind(facts, read), scores, checks["findings"]) # the kind the scores were counted for
     failed = [r for r,m in roles.items() if m["status"] != "ok"]
-    def total(k, start=0): return sum((m.get(k, start) for m in roles.values()), start)
+    calls = [*roles.values(), *([reading.meta()] if reading is not None else [])]
+    def total(k, start=0): return sum((m.get(k, start) for m in calls), start)
     meta = dict(project=facts["name"], models_used=[roles[r]["model_answered"] for r in ROLES],
                 total_time_seconds=round(time.monotonic() - t0, 3),
                 cache_hits=total("cache_hit"), api_calls=total("http_requests"), prompt_tokens=total("prompt_tokens"),
                 completion_tokens=total("completion_tokens"), cost_usd=round(total("cost_usd", 0.0), 8),
                 status="ok" if not failed else "failed" if len(failed) == len(roles) else "degraded",
                 failed_roles=failed, roles=roles, **checks, breakdown=scores,
+                reading=None if reading is None else {**reading.meta(), "answer": reading.answer, "read": read},
                 quota=next((m["quota"] for m in roles.values() if m.get("quota")), None),
-                redactions=facts.get("redactions", 0), security=security or [], steered=steered, kind=facts.get("kind"),
+                redactions=facts.get("redactions", 0), security=security or [], steered=steered, kind=read_kind(facts, read).get("kind"),
                 last_commit=(facts.get("git") or {}).get("last_commit"), dry_run=s is None, started_at=started,
                 **({} if s is None else dict(base_url=s.base_url)), borg_llm_version=borg_llm.__version__)
     return Analysis(llm_results={**{RESULT_KEYS[r]: answers[r] for r in ROLES}, "metadata": meta})
@@ -329,11 +381,11 @@ async def analyze_with_llm(project_data:dict, # the project's facts: name, langu
         s = settings or Settings()
         panel = Panel(s, with_models(roster or load_roster(default_roster_path(s)), models), cache=cache)
     elif models: panel.roster = with_models(panel.roster, models)
-    try: calls, rendered, checked = await _ask_panel(panel, facts, prompts)
+    try: calls, rendered, checked, reading = await _ask_panel(panel, facts, prompts)
     finally:
         if own: await panel.aclose()
     answers = {r: calls[r].answer for r in ROLES}
-    return _result(facts, answers, _roles_meta(calls, rendered), t0, started, panel.settings, security, checked)
+    return _result(facts, answers, _roles_meta(calls, rendered), t0, started, panel.settings, security, checked, reading)
 
 # %% ../nbs/21_pipeline.ipynb #e4cee4b3
 def _markdown(a:dict, lines:list[str]) -> str:
@@ -381,7 +433,7 @@ def summary(a:dict, markdown:bool=False) -> str:
     if bl: lines += ["Blockers:"] + [f"  [{x['severity']}] {x['issue']}" for x in bl]
     if ck := m.get("checks"): lines.append("Checks: " + " · ".join(f"{ck.get(k, 0)} {k}" for k in STATUSES))
     lines.append("Roles:")
-    for role, c in m.get("roles", {}).items():
+    for role, c in {**m.get("roles", {}), **({"reading": m["reading"]} if m.get("reading") else {})}.items():
         st = c.get("status")
         extra = f" ({c.get('error')})" if st != "ok" else (" (cache)" if c.get("cache_hit") else "")
         lines.append(f"  {role:<11}{st:<7}{c.get('model_answered') or c.get('model_asked') or '-'}{extra}")

@@ -12,7 +12,8 @@ from .config import ConfigError, Settings, check_role, prompts_dir
 from .untrusted import FENCE # the data fence's tag: one name for the prompts and the detector
 
 # %% auto #0
-__all__ = ['DROP_KEYS', 'LEAD_KEYS', 'Template', 'load_template', 'fence', 'est_tokens', 'budget_facts', 'Rendered', 'render']
+__all__ = ['DROP_KEYS', 'READING', 'LEAD_KEYS', 'Template', 'load_template', 'fence', 'est_tokens', 'budget_facts', 'Rendered',
+           'render']
 
 # %% ../nbs/13_prompts.ipynb #dc31eda9
 @dataclass(frozen=True)
@@ -147,17 +148,21 @@ class Rendered:
     sha: str
     trimmed: list[str]
 
-def render(role:str, # architect | deployment | business | aggregator
+READING = "reading" # the role of the call that answers the criteria's closed questions (`12_criteria`)
+
+def render(role:str, # architect | deployment | business | aggregator | reading
            facts:dict, # the project's facts
            template:Template|str|None=None, # a Template, a template name, or None for the role's default
            findings:dict|None=None, # aggregator only: role → answer dict, or {"error": ...} for a failed role
            budget:int=6000, # tokens of project context
            directory:Path|None=None, # prompts folder
+           questions:list[dict]|None=None, # reading only: [{key, question, answers}] (`criteria.questions`)
           ) -> Rendered:
     "Render `role`'s messages for a project."
-    check_role(role)
+    if role != READING: check_role(role)
     t = template if isinstance(template, Template) else load_template(template or role, directory)
-    if t.prefix: return _render_shared(facts, t, findings, budget)
+    if t.prefix: return _render_shared(facts, t, findings, budget, questions)
+    if role == READING: raise ConfigError(f"template {t.name}: the reading needs a template with a shared part")
     if role == "aggregator":
         _, trimmed, text = _budget({"name": facts.get("name"), **(findings or {})}, budget)
     else: _, trimmed, text = _budget(facts, budget)
@@ -172,11 +177,11 @@ def render(role:str, # architect | deployment | business | aggregator
 # %% ../nbs/13_prompts.ipynb #607977a1
 LEAD_KEYS = ("name", "kind", "kind_evidence")
 
-def _render_shared(facts:dict, t:Template, findings:dict|None, budget:int) -> Rendered:
+def _render_shared(facts:dict, t:Template, findings:dict|None, budget:int, questions:list|None=None) -> Rendered:
     "System text and project data first, identical for every role; the role's part (with any findings) last."
     _, trimmed, data = _budget({**{k: facts[k] for k in LEAD_KEYS if k in facts}, **facts}, budget)
     _, cut, found = _budget(findings or {}, budget // 4)
     head = _jinja(t.prefix).render(data=_fenced(data)).strip()
-    tail = _jinja(t.user).render(findings=_fenced(found), examples=t.examples).strip()
+    tail = _jinja(t.user).render(findings=_fenced(found), examples=t.examples, questions=questions or []).strip()
     msgs = [{"role": "system", "content": t.system.strip()}, {"role": "user", "content": f"{head}\n\n{tail}"}]
     return Rendered(msgs, t.name, t.sha, trimmed + [f"findings.{k}" for k in cut])

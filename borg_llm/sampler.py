@@ -11,7 +11,7 @@ import numpy as np
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TOKEN_DATA', 'counts', 'token_array', 'ShortlistSampler', 'install']
+__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'token_array', 'ShortlistSampler', 'install']
 
 # %% ../nbs/27_sampler.ipynb #57fdb742
 TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True) # llama_token_data
@@ -25,6 +25,8 @@ def token_array(buf:np.ndarray, # candidates in `TOKEN_DATA` layout
 
 # %% ../nbs/27_sampler.ipynb #41d1ec81
 counts = Counter() # "shortlist": tokens decided on the best candidates; "vocabulary": on the whole vocabulary
+steps = [] # while `noted[0]` > 0: (token, its logprob, {alternative: logprob}) of each token sampled, best `noted[0]`
+noted = [0]
 
 class ShortlistSampler:
     "llama-cpp-python's sampler chain with the grammar asked about the best candidates before the whole vocabulary."
@@ -43,6 +45,15 @@ class ShortlistSampler:
     def close(self): self.chain.close()
 
 # %% ../nbs/27_sampler.ipynb #a0d3d85b
+def _step(logits:np.ndarray, # the model's logits over the vocabulary, before any sampler
+          token:int, # the token sampled
+          n:int, # alternatives kept
+         ) -> tuple[int, float, dict]:
+    "(token, its logprob, {the `n` most likely tokens: logprob}) under the model's own distribution."
+    lse = float(np.logaddexp.reduce(logits.astype(np.float64)))
+    best = np.argpartition(logits, len(logits) - n)[len(logits) - n:]
+    return token, float(logits[token]) - lse, {int(i): float(logits[i]) - lse for i in best}
+
 @patch
 def _shortlist(self:ShortlistSampler, vocab:np.ndarray, # the whole vocabulary, penalties applied
               ) -> tuple|None:
@@ -61,8 +72,8 @@ def sample(self:ShortlistSampler, ctx, # llama-cpp-python's `LlamaContext`
            ) -> int:
     "The next token: the same one the wrapped chain would pick."
     import llama_cpp.llama_cpp as C
-    v = self.vocab
-    v["id"], v["logit"], v["p"] = self.ids, np.ctypeslib.as_array(C.llama_get_logits_ith(ctx.ctx, idx), (self.n,)), 0
+    v, raw = self.vocab, np.ctypeslib.as_array(C.llama_get_logits_ith(ctx.ctx, idx), (self.n,))
+    v["id"], v["logit"], v["p"] = self.ids, raw, 0
     full = token_array(v)
     C.llama_sampler_apply(self.parts[0], ctypes.byref(full))  # penalties
     cur, arr = (short := self._shortlist(v)) or (v, full)
@@ -70,6 +81,7 @@ def sample(self:ShortlistSampler, ctx, # llama-cpp-python's `LlamaContext`
     if not short: C.llama_sampler_apply(self.parts[1], ctypes.byref(full))
     for part in self.parts[2:]: C.llama_sampler_apply(part, ctypes.byref(arr))
     token = int(cur["id"][arr.selected])
+    if noted[0]: steps.append(_step(raw, token, noted[0]))
     self.accept(token)
     return token
 
@@ -88,10 +100,36 @@ def _shortlisted(init):
     _init_sampler.plain = init
     return _init_sampler
 
+def _logprobs(llm, noted_steps:list, text:str) -> dict|None:
+    "A completion's `logprobs` (llama-cpp-python's text-completion layout) from the steps noted while it was sampled."
+    piece = lambda t: llm.detokenize([t]).decode("utf-8", errors="ignore")
+    out, at = dict(tokens=[], text_offset=[], token_logprobs=[], top_logprobs=[]), 0
+    for token, lp, alts in noted_steps:
+        if at >= len(text): break # the end-of-text token, or whatever the stop cut off
+        out["tokens"].append(t := piece(token)); out["text_offset"].append(at); out["token_logprobs"].append(lp)
+        top = {}
+        for a, alp in sorted(alts.items(), key=lambda x: -x[1]): top.setdefault(piece(a), alp)
+        out["top_logprobs"].append(top); at += len(t)
+    return out if out["tokens"] else None
+
+def _noting(create):
+    "`Llama.create_completion` that answers `logprobs` from the sampler's noted steps when no prompt logits are kept."
+    def create_completion(self, *args, logprobs:int|None=None, **kw):
+        if not logprobs or self._logits_all or kw.get("stream"): return create(self, *args, logprobs=logprobs, **kw)
+        steps.clear(); noted[0] = logprobs
+        try: out = create(self, *args, logprobs=None, **kw)
+        finally: noted[0] = 0
+        out["choices"][0]["logprobs"] = _logprobs(self, steps, out["choices"][0]["text"])
+        return out
+    create_completion.plain = create
+    return create_completion
+
 def install(on:bool=True, # False: put llama-cpp-python's own chain back
            ) -> bool:
-    "Make `llama_cpp.Llama` sample grammar chains through `ShortlistSampler`; whether it now does."
+    "Make `llama_cpp.Llama` sample grammar chains through `ShortlistSampler`, noting logprobs; whether it now does."
     from llama_cpp import llama
     plain = getattr(llama.Llama._init_sampler, "plain", llama.Llama._init_sampler)
+    create = getattr(llama.Llama.create_completion, "plain", llama.Llama.create_completion)
     llama.Llama._init_sampler = _shortlisted(plain) if on else plain
+    llama.Llama.create_completion = _noting(create) if on else create
     return on

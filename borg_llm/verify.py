@@ -326,7 +326,7 @@ def _check_pattern(p:str, facts:dict, inv:dict) -> Verdict:
 # %% ../nbs/20_verify.ipynb #d9fd5d5e
 def _words(s:str) -> str: return " ".join(re.findall(r"\w+", s.lower()))
 
-_TODO = re.compile(rf"^\W*(?:add|create|write|set up|introduce|provide)\s+(?P<fill>(?:[\w'-]+\s+){{0,2}}?)"
+_TODO = re.compile(rf"^\W*(?:add|create|write|set up|setup|introduce|provide|configure|implement|enable|establish|adopt)\s+(?P<fill>(?:[\w'-]+\s+){{0,2}}?)"
                    rf"(?:{_SUBJ})\b", re.I)
 
 def todo_claims(text:str) -> list[Claim]:

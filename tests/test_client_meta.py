@@ -1,12 +1,13 @@
-"A call's metadata is what `dataclasses.asdict` gives without the answer, and a snapshot the call cannot change."
+"A call's metadata is what `dataclasses.asdict` gives without the answer and logprobs, and a snapshot the call cannot change."
 from dataclasses import asdict
 from borg_llm.client import Call, lenient_json
 
 def test_meta_is_asdict_without_the_answer():
     c = Call("business", "m", project="p", answer={"a": [1, {"b": 2}]}, fallbacks_tried=["x/y"], attempts=2,
-             quota={"what": "daily", "resets_at": None})
-    assert c.meta() == {k: v for k, v in asdict(c).items() if k != "answer"}
-    assert list(c.meta()) == [k for k in asdict(c) if k != "answer"]  # the same order: the call log's columns
+             quota={"what": "daily", "resets_at": None}, logprobs=[["{", -0.1, {}]])
+    big = ("answer", "logprobs") # kept on the call, not in the metadata and the call log
+    assert c.meta() == {k: v for k, v in asdict(c).items() if k not in big}
+    assert list(c.meta()) == [k for k in asdict(c) if k not in big]  # the same order: the call log's columns
 
 def test_meta_is_a_snapshot():
     c = Call("business", "m", fallbacks_tried=["x/y"], quota={"what": "daily"})

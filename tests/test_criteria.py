@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from borg_llm.config import PROJECT_ROOT, ConfigError
-from borg_llm.criteria import (CRITERIA, SCORED, breakdown, evidence_ok, load_criteria, round_half_up, score_answers,
-                               to_score, weighted)
-from borg_llm.pipeline import analyze
+from borg_llm.criteria import (CRITERIA, SCORED, breakdown, evidence_ok, failed_actions, load_criteria, readings,
+                               round_half_up, score_answers, to_score, weighted)
+from borg_llm.pipeline import _plain, analyze, headline
+from borg_llm.verify import check_answers
 
 SAMPLES = sorted((PROJECT_ROOT/"data"/"samples").glob("*.json"))
 DAY = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -109,6 +110,8 @@ def test_dry_runs_carry_the_breakdown_and_the_criteria_scores():
     (lambda t: t.replace('default = "criteria"', 'default = "votes"', 1), "default must be"),
     (lambda t: t.replace('[0.4, "medium"]', '[0.4, "mid"]', 1), "levels must name"),
     (lambda t: t + "\n[[", "not valid TOML"),
+    (lambda t: t.replace('[actions]', '[actions]\nlicence = { do = "x" }', 1), "actions.licence: unknown rule"),
+    (lambda t: t.replace('blocker = "high"', 'blocker = "urgent"', 1), "actions.tests: needs"),
 ])
 def test_data_file_errors_are_one_line(tmp_path, edit, message):
     p = tmp_path/"criteria.toml"
@@ -142,3 +145,47 @@ def test_reading_criteria_are_unverifiable_where_the_text_addresses_reviewers():
     assert not clean.meta["security"] and reasons(clean) == {"not asked"}
     steered = breakdown(facts("quickpoll"), today=DAY, steered=True)
     assert {s: e["score"] for s, e in steered.items()} == {s: e["score"] for s, e in breakdown(facts("quickpoll"), today=DAY).items()}
+
+
+READ = dict(demo_or_product="product", audience="businesses", developer_tool="no", established_alternative="none",
+            way_to_earn="stated")
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_criterion_answered_by_the_reading_cites_evidence_in_the_facts(path):
+    f = json.loads(path.read_text())
+    model = [c for e in breakdown(f, today=DAY, reading=readings(READ)).values() for c in e["criteria"]
+             if c["source"] == "model"]
+    assert model and all(c["value"] is not None and evidence_ok(f, c["evidence"]) for c in model), path.stem
+
+
+def test_the_reading_moves_only_the_scores_that_count_it():
+    f = facts("slugkit")
+    low = readings(dict(READ, demo_or_product="demo", audience="nobody", way_to_earn="none", established_alternative="many"))
+    hi, lo = breakdown(f, today=DAY, reading=readings(READ)), breakdown(f, today=DAY, reading=low)
+    assert hi["market_viability"]["score"] > lo["market_viability"]["score"]
+    assert hi["vibecodibility_score"] == lo["vibecodibility_score"] # no model criterion counts there
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_actions_are_only_for_what_the_facts_show_failed(path):
+    "An action is never asked of a project whose facts pass its rule: a publishing project is not told to publish."
+    f = json.loads(path.read_text())
+    b = breakdown(f, today=DAY)
+    passed = {c["criterion"] for e in b.values() for c in e["criteria"] if c["source"] == "fact" and (c["value"] or 0) >= 0.5}
+    rule = {c["name"]: c.get("rule") for t in D["scores"].values() for c in t["criteria"]}
+    assert not {a["rule"] for a in failed_actions(b, f)} & {rule[n] for n in passed}, path.stem
+
+
+def test_a_published_library_is_not_asked_for_what_it_has():
+    "slugkit publishes from CI and has tests, CI and a manifest: the model's requests for those are dropped."
+    f = facts("slugkit")
+    model = {"aggregator": {"overall_assessment": "A slug library.", "top_priorities": [
+                 "Create a manifest file for crates.io", "Configure a publish workflow in .github/workflows",
+                 "Add unit tests", "Add a CI pipeline"]},
+             "deployment": {"deployment_blockers": [{"issue": "No CI pipeline", "evidence": "key_files.ci", "severity": "high"}]}}
+    checked = check_answers(model, f)
+    out = headline(checked.answers, f, breakdown(f, today=DAY), [_plain(x) for x in checked.findings])
+    said = " ".join(out["aggregator"]["top_priorities"]).lower()
+    assert not any(w in said for w in ("manifest", "publish", "unit tests", "ci pipeline")), said
+    assert out["deployment"]["deployment_blockers"] == []
+    assert out["aggregator"]["overall_assessment"].startswith("Stack: Rust; unicode-normalization, serde")

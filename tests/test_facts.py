@@ -4,6 +4,7 @@ import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
+from sample_script import make_samples
 import borg_llm.facts as F
 import borg_llm.facts.git as G
 import borg_llm.facts.walk as W
@@ -630,13 +631,7 @@ def test_publish_workflow(tmp_path, step, runs):
 
 SAMPLES = sorted((ROOT/"data"/"samples").glob("*.json"))
 
-def _make_samples():
-    "`data/make_samples.py`, which writes the samples (some from a copy given a dated git history)."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT/"data"/"make_samples.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    return mod
-MAKE_SAMPLES = _make_samples()
+MAKE_SAMPLES = make_samples()
 WITH_HISTORY = set(MAKE_SAMPLES.HISTORY)
 KEYS = ["name", "path", "languages", "file_count", "total_bytes", "tree", "key_files", "readme_excerpt", "redactions",
         "skipped", "truncated", "readme_text", "kind", "kind_evidence", "checks"]

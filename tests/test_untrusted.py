@@ -6,6 +6,7 @@ import json, secrets
 from pathlib import Path
 import pytest
 from borg_llm import untrusted
+from sample_script import make_samples
 from borg_llm.batch import Batch
 from borg_llm.blocking import run_sync
 from borg_llm.cli import main
@@ -327,15 +328,9 @@ def test_with_the_detector_off_the_passage_reaches_the_answers(monkeypatch):
 
 # --- the planted samples the evaluation reads --------------------------------------------------------------------------
 
-def _make_samples():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT/"data"/"make_samples.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    return mod
-
 @pytest.mark.parametrize("v", VARIANTS, ids=lambda v: v.name)
 def test_planted_samples_are_what_make_samples_writes(v):
-    make, d = _make_samples(), ROOT/"data"/"injections"/"samples"
+    make, d = make_samples(), ROOT/"data"/"injections"/"samples"
     for control, name in ((False, v.name), (True, f"{v.name}.control")):
         assert json.loads((d/f"{name}.json").read_text()) == make.sample(v.repo, v, control), \
             f"{name}: run python data/make_samples.py"
