@@ -60,17 +60,18 @@ def test_30_projects_at_60_per_window_no_429(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_kill_halfway_then_resume(tmp_path, sig):
-    with StandIn(latency_s=0.25) as srv:
+    with StandIn(latency_s=0.5) as srv: # 30 projects take at least 10 s: time to see 8 finish and interrupt the rest
         files = sample_projects(tmp_path/"in")
         out = tmp_path/"out"
         p = subprocess.Popen([str(SCRIPT), "batch", *files, "--out", str(out), "--concurrency", "3", "--no-progress"],
                              env=env_for(srv, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(done(out)) < 8 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
+        seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
         p.send_signal(sig)
         so, er = p.communicate(timeout=30)
         if sig == signal.SIGINT:
-            assert p.returncode == 130 and so == "", (p.returncode, so, er)
+            assert p.returncode == 130 and so == "", (p.returncode, so, er, f"{seen} done after {t:.1f} s")
             assert er.count("\n") == 1 and er.startswith("borg-llm: interrupted:") and "Traceback" not in er, er
         else: assert p.returncode == -signal.SIGKILL
         finished = done(out)
@@ -317,7 +318,7 @@ def test_dask_lost_redis_stops_the_batch_and_a_rerun_resumes(tmp_path):
 
 def test_ctrl_c_with_a_scheduler_then_resume(tmp_path):
     "`borg-llm batch --scheduler`: Ctrl-C keeps what finished; the re-run completes the rest; nothing asked twice."
-    with StandIn(latency_s=0.25) as srv, local_cluster(2) as cluster:
+    with StandIn(latency_s=0.5) as srv, local_cluster(2) as cluster: # 16 projects take at least 4 s
         files, out = sample_projects(tmp_path/"in", 16), tmp_path/"out"
         args = ["batch", *files, "--out", str(out), "--concurrency", "4", "--no-progress",
                 "--scheduler", cluster.scheduler_address]
@@ -325,9 +326,11 @@ def test_ctrl_c_with_a_scheduler_then_resume(tmp_path):
                              stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(done(out)) < 4 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
+        seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
         p.send_signal(signal.SIGINT)
         so, er = p.communicate(timeout=60)
-        assert p.returncode == 130 and er.count("\n") == 1 and er.startswith("borg-llm: interrupted:"), er
+        assert p.returncode == 130 and er.count("\n") == 1 and er.startswith("borg-llm: interrupted:"), \
+            (p.returncode, so, er, f"{seen} done after {t:.1f} s")
         finished = done(out)
         assert 4 <= len(finished) < 16, len(finished)
         # a project running on a worker when the caller left ends there (its answers go to the shared cache)
