@@ -18,6 +18,10 @@ SCRIPT = Path(sys.executable).parent/"borg-llm"
 def done(out:Path, dry_run:bool=False) -> set[str]:
     return {p.stem for p in out.glob("*.json") if is_done(p, dry_run)}
 
+def interruptible():
+    "In the child: Ctrl-C as from a terminal (a shell running the tests in the background leaves SIGINT ignored)."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def env_for(srv, tmp_path, **kw) -> dict:
     e = {k: v for k, v in os.environ.items() if k != "OPENROUTER_API_KEY"}
     return {**e, "BORG_LLM_BASE_URL": srv.base_url, "BORG_LLM_CACHE_DIR": str(tmp_path/"cache"), "BORG_LLM_RPM": "1000",
@@ -60,11 +64,12 @@ def test_30_projects_at_60_per_window_no_429(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_kill_halfway_then_resume(tmp_path, sig):
-    with StandIn(latency_s=0.5) as srv: # 30 projects take at least 10 s: time to see 8 finish and interrupt the rest
+    with StandIn(latency_s=0.25) as srv:
         files = sample_projects(tmp_path/"in")
         out = tmp_path/"out"
         p = subprocess.Popen([str(SCRIPT), "batch", *files, "--out", str(out), "--concurrency", "3", "--no-progress"],
-                             env=env_for(srv, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             env=env_for(srv, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=interruptible)
         deadline = time.monotonic() + 60
         while len(done(out)) < 8 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
         seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
@@ -318,12 +323,12 @@ def test_dask_lost_redis_stops_the_batch_and_a_rerun_resumes(tmp_path):
 
 def test_ctrl_c_with_a_scheduler_then_resume(tmp_path):
     "`borg-llm batch --scheduler`: Ctrl-C keeps what finished; the re-run completes the rest; nothing asked twice."
-    with StandIn(latency_s=0.5) as srv, local_cluster(2) as cluster: # 16 projects take at least 4 s
+    with StandIn(latency_s=0.25) as srv, local_cluster(2) as cluster:
         files, out = sample_projects(tmp_path/"in", 16), tmp_path/"out"
         args = ["batch", *files, "--out", str(out), "--concurrency", "4", "--no-progress",
                 "--scheduler", cluster.scheduler_address]
         p = subprocess.Popen([str(SCRIPT), *args], env=env_for(srv, tmp_path), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
         deadline = time.monotonic() + 60
         while len(done(out)) < 4 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
         seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
