@@ -81,6 +81,8 @@ GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants=
     "v2 architect, checklist business": {"architect": "architect-rubric-zeroshot-v2"}}) # the benchmark, v2 architect
 GRIDS["reading"] = GRIDS["benchmark"].subset( # the reading alone, once per labelled project: seeds do not change it
     name="reading", projects=labelled(), repeats=1, recordings="reading.jsonl", reading="only")
+GRIDS["reading-controls"] = GRIDS["reading"].subset( # the same on each injection's harmless control (same length)
+    name="reading-controls", projects=tuple(f"{v.name}.control" for v in load_injections()), samples=INJECTIONS/"samples")
 GRIDS["injections"] = GRIDS["benchmark"].subset( # the default, three seeds, on every planted attack of the set
     name="injections", projects=tuple(v.name for v in load_injections()), samples=INJECTIONS/"samples",
     recordings="injections.jsonl")
