@@ -1,13 +1,15 @@
-"""Grammar-constrained sampling three ways, on one local model, in one process: seconds per answer and what they cost.
+"""Grammar-constrained sampling four ways, on one local model, in one process: seconds per answer and what they cost.
 
-Run: python bench/bench_sampler.py [MODEL] [--projects NAME ...] [--roles ROLE ...]
+Run: python bench/bench_sampler.py [MODEL] [--projects NAME ...] [--roles ROLE ...] [--variants V ...]
 For each project and specialist role, the role's messages (its local roster's prompt) are answered with the role's
-sampling settings and grammar, three times, with the model's KV cache reset before each:
+sampling settings and grammar, once per variant, with the model's KV cache reset before each:
   chain     llama-cpp-python's own chain: the grammar checks the whole vocabulary at every token;
-  shortlist borg_llm.sampler: the grammar checks the best candidates first (the same tokens as `chain`);
+  shortlist borg_llm.sampler: the grammar checks the best candidates first, and where too few of them pass, what
+            the one- and two-byte probes leave of the vocabulary (the same tokens as `chain`);
+  no-probes the shortlist alone: where too few of the best candidates pass, the whole vocabulary is checked;
   check     llama.cpp's server's way: sample without the grammar, check that token, resample under it if rejected.
 Prints per variant: seconds of prompt evaluation, of generation, and of everything else (sampling, grammar, template),
-from llama.cpp's own counters; tokens generated; answers equal to `chain`'s; answers valid. Numbers only.
+from llama.cpp's own counters; tokens generated; answers equal to the first variant's; answers valid. Numbers only.
 """
 import argparse, ctypes, math, statistics, sys, time
 import numpy as np
@@ -39,28 +41,32 @@ class SampleThenCheck(sampler.ShortlistSampler):
         self.accept(token)
         return token
 
+VARIANTS = {"check": SampleThenCheck, "no-probes": sampler.ShortlistSampler} # rebuilt without the prefixes
+
 def use(variant:str):
     "Make `Llama` sample grammar chains the `variant` way."
     sampler.install(variant != "chain")
-    if variant == "check":
+    if variant in VARIANTS:
         init = llama.Llama._init_sampler
-        def checked(self, **kw):
+        def rebuilt(self, **kw):
             s = init(self, **kw)
-            return SampleThenCheck(s.chain, s.n, s.need, s.probe) if isinstance(s, sampler.ShortlistSampler) else s
-        checked.plain = init.plain
-        llama.Llama._init_sampler = checked
+            return VARIANTS[variant](s.chain, s.n, s.need, s.probe) if isinstance(s, sampler.ShortlistSampler) else s
+        rebuilt.plain = init.plain
+        llama.Llama._init_sampler = rebuilt
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", nargs="?", default=catalogue.DEFAULT_MODEL)
     ap.add_argument("--projects", nargs="+", default=["snake-toy", "ledgerd"])
     ap.add_argument("--roles", nargs="+", default=["architect", "deployment", "business"])
+    ap.add_argument("--variants", nargs="+", default=["chain", "shortlist", "no-probes", "check"],
+                    choices=["chain", "shortlist", "no-probes", "check"], help="the first is the one answers are compared with")
     a = ap.parse_args(argv)
     m = catalogue.get_model(a.model)
     roster = load_roster(prompts_dir(Settings())/m.roster)
     llm = Llama(str(catalogue.model_file(a.model)), n_ctx=m.n_ctx, n_threads=2, n_threads_batch=2,
                 chat_format=m.chat_format, verbose=False)
-    rows, first = {v: [] for v in ("chain", "shortlist", "check")}, {}
+    rows, first = {v: [] for v in a.variants}, {}
     for name in a.projects:
         facts = load_project(PROJECT_ROOT/"data"/"repos"/name)
         for role in a.roles:
@@ -82,9 +88,9 @@ def main(argv=None):
                                           short=sampler.counts["shortlist"], full=sampler.counts["vocabulary"]))
                 print(f"{variant:9} {name} {role}: {rows[variant][-1]}", file=sys.stderr, flush=True)
     sampler.install(False)
-    print(f"{a.model}, {len(rows['chain'])} answers ({', '.join(a.projects)} × {', '.join(a.roles)}), 2 threads\n")
+    print(f"{a.model}, {len(rows[a.variants[0]])} answers ({', '.join(a.projects)} × {', '.join(a.roles)}), 2 threads\n")
     print("| sampling | prompt s | generation s | other s, median per answer | other s, total | tokens "
-          "| shortlist steps | same answer as chain | valid |\n|---|---|---|---|---|---|---|---|---|")
+          f"| shortlist steps | same answer as {a.variants[0]} | valid |\n|---|---|---|---|---|---|---|---|---|")
     for v, rs in rows.items():
         tot = lambda k: sum(r[k] for r in rs)
         print(f"| {v} | {tot('prompt'):.1f} | {tot('gen'):.1f} | {statistics.median(r['other'] for r in rs):.2f} "

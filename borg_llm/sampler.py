@@ -11,7 +11,7 @@ import numpy as np
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'token_array', 'ShortlistSampler', 'install']
+__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'token_array', 'Prefixes', 'prefixes_of', 'ShortlistSampler', 'install']
 
 # %% ../nbs/27_sampler.ipynb #57fdb742
 TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True) # llama_token_data
@@ -23,8 +23,66 @@ def token_array(buf:np.ndarray, # candidates in `TOKEN_DATA` layout
     return C.llama_token_data_array(data=buf.ctypes.data_as(ctypes.POINTER(C.llama_token_data)),
                                     size=len(buf), selected=-1, sorted=False)
 
+# %% ../nbs/27_sampler.ipynb #b2661847
+def _pieces(vocab, n:int) -> list[bytes|None]:
+    "Each token's text as the grammar reads it; None where the grammar judges a token apart (end, control, special)."
+    import llama_cpp.llama_cpp as C
+    buf, out = ctypes.create_string_buffer(256), []
+    def piece(t, special):
+        k = C.llama_token_to_piece(vocab, t, buf, 256, 0, special); return buf.raw[:k] if k > 0 else b""
+    for t in range(n):
+        s = piece(t, True)
+        plain = s and s == piece(t, False) and not C.llama_vocab_is_eog(vocab, t) and not C.llama_vocab_is_control(vocab, t)
+        out.append(s if plain else None)
+    return out
+
+class Prefixes:
+    "The vocabulary by first byte and first two bytes, with the token that is exactly each prefix (its probe)."
+    def __init__(self, pieces:list[bytes|None]): # each token's text; None: always checked
+        exact = {}
+        for t, s in enumerate(pieces):
+            if s and len(s) <= 2: exact.setdefault(s, t)
+        self.n = len(pieces)
+        self.first = np.array([s[0] if s else 256 for s in pieces], np.intc) # 256: no prefix
+        self.probe1 = np.array([exact.get(bytes([b]), -1) for b in range(256)], np.intc) # byte → its token, or -1
+        self.probe2 = np.array([exact.get(s[:2], -1) if s and len(s) > 1 else -1 for s in pieces], np.intc)
+        two = {}
+        for s, t in exact.items():
+            if len(s) == 2: two.setdefault(s[0], []).append(t)
+        self.probes2 = {b: np.array(ts, np.intc) for b, ts in two.items()} # first byte → the two-byte probes under it
+
+# %% ../nbs/27_sampler.ipynb #fd5d1efa
+def _passes(grammar, # the chain's grammar sampler
+            ids:np.ndarray, # token ids
+           ) -> np.ndarray:
+    "Which of `ids` the grammar allows now."
+    import llama_cpp.llama_cpp as C
+    buf = np.zeros(len(ids), TOKEN_DATA); buf["id"] = ids
+    C.llama_sampler_apply(grammar, ctypes.byref(token_array(buf)))
+    return np.isfinite(buf["logit"])
+
+@patch
+def may_pass(self:Prefixes, grammar) -> np.ndarray:
+    "A mask over the vocabulary: False where a token's first byte or first two bytes are a probe `grammar` rejects."
+    ok1, known = np.ones(257, bool), self.probe1 >= 0
+    ok1[:256][known] = _passes(grammar, self.probe1[known])
+    mask = ok1[self.first]
+    if under := [self.probes2[b] for b in np.flatnonzero(ok1[:256]) if b in self.probes2]:
+        ids, ok2 = np.concatenate(under), np.ones(self.n + 1, bool) # the last entry: tokens without a two-byte probe
+        ok2[ids] = _passes(grammar, ids)
+        mask &= ok2[self.probe2]
+    return mask
+
+_PREFIXES = {} # (model file, vocabulary size) → its `Prefixes`: built once per model in a process (~0.5 s for Qwen)
+
+def prefixes_of(llm) -> Prefixes:
+    "The `Prefixes` of a loaded `Llama`'s vocabulary."
+    key = (llm.model_path, llm.n_vocab())
+    if key not in _PREFIXES: _PREFIXES[key] = Prefixes(_pieces(llm._model.vocab, llm.n_vocab()))
+    return _PREFIXES[key]
+
 # %% ../nbs/27_sampler.ipynb #41d1ec81
-counts = Counter() # "shortlist": tokens decided on the best candidates; "vocabulary": on the whole vocabulary
+counts = Counter() # "shortlist": tokens decided on the best candidates; "vocabulary": on what the prefixes leave of the whole vocabulary
 steps = [] # while `noted[0]` > 0: (token, its logprob, {alternative: logprob}) of each token sampled, best `noted[0]`
 noted = [0]
 
@@ -34,9 +92,10 @@ class ShortlistSampler:
                  n_vocab:int, # tokens in the model's vocabulary
                  need:int, # candidates the rest of the chain keeps (top-k; 1 for greedy)
                  probe:int, # best candidates the grammar is asked about first
+                 prefixes:Prefixes|None=None, # the vocabulary's prefixes (`prefixes_of`); None: the whole vocabulary is checked
                 ):
         import llama_cpp.llama_cpp as C
-        self.chain, self.n, self.need, self.probe = chain, n_vocab, need, probe
+        self.chain, self.n, self.need, self.probe, self.prefixes = chain, n_vocab, need, probe, prefixes
         self.parts = [C.llama_sampler_chain_get(chain.sampler, i) for i in range(C.llama_sampler_chain_n(chain.sampler))]
         self.vocab, self.top = np.zeros(n_vocab, TOKEN_DATA), np.zeros(probe, TOKEN_DATA)
         self.ids = np.arange(n_vocab, dtype=np.intc)
@@ -67,6 +126,16 @@ def _shortlist(self:ShortlistSampler, vocab:np.ndarray, # the whole vocabulary, 
     return (self.top, arr) if np.isfinite(self.top["logit"]).sum() >= self.need else None
 
 @patch
+def _pruned(self:ShortlistSampler, vocab:np.ndarray, # the whole vocabulary, penalties applied
+           ) -> tuple:
+    "The candidates the prefixes leave (all, without `prefixes`), with the grammar applied: the whole vocabulary's check."
+    import llama_cpp.llama_cpp as C
+    cur = vocab[self.prefixes.may_pass(self.parts[1])] if self.prefixes is not None else vocab
+    arr = token_array(cur)
+    C.llama_sampler_apply(self.parts[1], ctypes.byref(arr))
+    return cur, arr
+
+@patch
 def sample(self:ShortlistSampler, ctx, # llama-cpp-python's `LlamaContext`
             idx:int=-1, # which output's logits (as `llama_sampler_sample`)
            ) -> int:
@@ -74,11 +143,9 @@ def sample(self:ShortlistSampler, ctx, # llama-cpp-python's `LlamaContext`
     import llama_cpp.llama_cpp as C
     v, raw = self.vocab, np.ctypeslib.as_array(C.llama_get_logits_ith(ctx.ctx, idx), (self.n,))
     v["id"], v["logit"], v["p"] = self.ids, raw, 0
-    full = token_array(v)
-    C.llama_sampler_apply(self.parts[0], ctypes.byref(full))  # penalties
-    cur, arr = (short := self._shortlist(v)) or (v, full)
+    C.llama_sampler_apply(self.parts[0], ctypes.byref(token_array(v)))  # penalties
+    cur, arr = (short := self._shortlist(v)) or self._pruned(v)
     counts["shortlist" if short else "vocabulary"] += 1
-    if not short: C.llama_sampler_apply(self.parts[1], ctypes.byref(full))
     for part in self.parts[2:]: C.llama_sampler_apply(part, ctypes.byref(arr))
     token = int(cur["id"][arr.selected])
     if noted[0]: steps.append(_step(raw, token, noted[0]))
@@ -96,7 +163,7 @@ def _shortlisted(init):
         if grammar is None or logits_processor is not None or mirostat_mode or temp < 0: return chain
         if C.llama_sampler_name(C.llama_sampler_chain_get(chain.sampler, 1)) != b"grammar": return chain
         need = 1 if temp == 0 else top_k if 0 < top_k < self._n_vocab else 0
-        return ShortlistSampler(chain, self._n_vocab, need, min(self._n_vocab, max(64, 2 * need)))
+        return ShortlistSampler(chain, self._n_vocab, need, min(self._n_vocab, max(64, 2 * need)), prefixes_of(self))
     _init_sampler.plain = init
     return _init_sampler
 

@@ -64,3 +64,24 @@ def test_install_wraps_once():
     assert llama.Llama._init_sampler.plain is plain
     sampler.install(False)
     assert llama.Llama._init_sampler is plain
+
+
+def test_probes_leave_every_token_the_grammar_allows(llm):
+    "At every step of an answer, what the prefixes leave holds exactly the tokens the whole vocabulary's check allows."
+    import numpy as np
+    C = llama_cpp.llama_cpp
+    sampler.install(False)
+    g = llama_cpp.LlamaGrammar.from_json_schema(json.dumps(grammar_for(ROLE_SCHEMAS["business"], 300)), verbose=False)
+    s = sampler.ShortlistSampler(llm._init_sampler(top_k=40, temp=0.3, grammar=g), llm.n_vocab(), 40, 80)
+    px, every = sampler.prefixes_of(llm), np.arange(llm.n_vocab(), dtype=np.intc)
+    llm.reset(); llm.eval(llm.tokenize(b"<|im_start|>user\nAnswer in JSON.<|im_end|>\n<|im_start|>assistant\n", special=True))
+    pruned = []
+    for _ in range(60):
+        allowed = set(every[sampler._passes(s.parts[1], every)])
+        left = px.may_pass(s.parts[1])
+        assert allowed == set(every[left][sampler._passes(s.parts[1], every[left])])
+        pruned.append(len(every) - int(left.sum()))
+        token = s.sample(llm._ctx)
+        if C.llama_vocab_is_eog(llm._model.vocab, token): break
+        llm.eval([token])
+    assert max(pruned) > len(every) // 2  # the probes do rule tokens out
