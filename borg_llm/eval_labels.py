@@ -8,9 +8,10 @@ from __future__ import annotations
 import json, re, tomllib
 from pathlib import Path
 import pandas as pd
-from .config import ConfigError
+from .config import ROLES, ConfigError
 from .evals import LABELS, SCORE_COLS, load_facts
 from .eval_metrics import claims, copied_words, echoed_runs, example_words, stability, strings
+from .verify import check_answers
 
 # %% auto #0
 __all__ = ['LABEL_KEYS', 'ASPECTS', 'ANALYSIS', 'load_labels', 'named', 'must_not_hits', 'valid_blocker', 'in_bands', 'scorecard',
@@ -130,7 +131,10 @@ def scorecard(df:pd.DataFrame, # rows from `run_grid`
         echoed = [e for a, m in zip(ok.answer, asked) if (e := echoed_runs(a, m)) is not None]
         bl = _blockers(answers)
         scores = {s: _first(g.get(s)) for s in SCORE_COLS}
-        out.append(dict(zip(ANALYSIS, key), contradicted=_first(g.get("contradicted")), copied_words=sorted(copied),
+        final = {r: a for r, a in zip(ok.role, answers) if r in ROLES}
+        out.append(dict(zip(ANALYSIS, key), contradicted=_first(g.get("contradicted")),
+                        still_contradicted=sum(f.status == "contradicted" for f in check_answers(final, f).findings),
+                        copied_words=sorted(copied),
                         echoed_runs=sum(echoed) if echoed else None,
                         purpose_named=named(text, lab.get("purpose", [])) == 1,
                         stack_named=named(text, lab.get("stack", [])), must_not=must_not_hits(texts, lab),
@@ -149,6 +153,7 @@ def benchmark(df:pd.DataFrame, # rows from `run_grid`
     g = sc.groupby(by)
     def mean(s): return s.dropna().astype(float).mean()
     t = pd.DataFrame(dict(analyses=g.size(), contradicted=g.contradicted.apply(mean),
+                          still_contradicted=g.still_contradicted.mean(),
                           copied_words=g.copied_words.apply(lambda s: s.map(len).mean()),
                           echoed_runs=g.echoed_runs.apply(mean),
                           purpose_named=g.purpose_named.mean(), stack_named=g.stack_named.mean(),

@@ -276,6 +276,7 @@ def test_scorecard_tells_a_correct_analysis_from_a_bad_one():
     assert (g.contradicted, g.copied_words, g.purpose_named, g.stack_named, g.must_not) == (0, [], True, 1.0, [])
     assert (g.blockers, g.valid_blockers, g.in_bands) == (3, 3, 1.0)
     assert b.contradicted == 2 and {"pixel-forge", "rayon", "rust"} <= set(b.copied_words)
+    assert (g.still_contradicted, b.still_contradicted) == (0, 1)  # the final answers still say "No README"
     assert not b.purpose_named and b.stack_named == 0.0 and b.in_bands == 0.0
     assert {"(is|looks|seems) production[- ]ready", "(is|are) fully tested", "missing:readme"} <= set(b.must_not)
     assert (b.blockers, b.valid_blockers) == (2, 0)
@@ -302,7 +303,8 @@ def test_benchmark_table_and_spread_over_seeds():
     assert m.in_bands == 0.5 and m.must_not > 1 and m.copied_words >= 1.5
     assert m.score_spread == pytest.approx((8 + 6 + 9) / 3, abs=0.01)  # 2→10, 4→10, 1→10 over the two seeds
     assert pd.isna(n.contradicted) and n.blocker_precision == 1.0 and pd.isna(n.score_spread)
-    assert list(bm.columns) == ["analyses", "contradicted", "copied_words", "echoed_runs", "purpose_named",
+    assert list(bm.columns) == ["analyses", "contradicted", "still_contradicted", "copied_words", "echoed_runs",
+                                "purpose_named",
                                 "stack_named", "must_not", "blocker_precision", "in_bands", "score_spread"]
 
 
