@@ -339,7 +339,8 @@ def _result(facts:dict, # the project's facts
     read = readings(reading.answer, reading.logprobs) if reading is not None and reading.ok else None
     answers, scores = score_answers(answers, facts, today=datetime.fromisoformat(started), steered=bool(security),
                                     reading=read)
-    answers = headline(answers, read_kind(facts, read), scores, checks["findings"]) # the kind the scores were counted for
+    kinded = read_kind(facts, read) # the kind the scores were counted for
+    answers = headline(answers, kinded, scores, checks["findings"])
     failed = [r for r,m in roles.items() if m["status"] != "ok"]
     calls = [*roles.values(), *([reading.meta()] if reading is not None else [])]
     def total(k, start=0): return sum((m.get(k, start) for m in calls), start)
@@ -351,7 +352,7 @@ def _result(facts:dict, # the project's facts
                 failed_roles=failed, roles=roles, **checks, breakdown=scores,
                 reading=None if reading is None else {**reading.meta(), "answer": reading.answer, "read": read},
                 quota=next((m["quota"] for m in roles.values() if m.get("quota")), None),
-                redactions=facts.get("redactions", 0), security=security or [], steered=steered, kind=read_kind(facts, read).get("kind"),
+                redactions=facts.get("redactions", 0), security=security or [], steered=steered, kind=kinded.get("kind"),
                 last_commit=(facts.get("git") or {}).get("last_commit"), dry_run=s is None, started_at=started,
                 **({} if s is None else dict(base_url=s.base_url)), borg_llm_version=borg_llm.__version__)
     return Analysis(llm_results={**{RESULT_KEYS[r]: answers[r] for r in ROLES}, "metadata": meta})
