@@ -133,7 +133,7 @@ def scorecard(df:pd.DataFrame, # rows from `run_grid`
         scores = {s: _first(g.get(s)) for s in SCORE_COLS}
         final = {r: a for r, a in zip(ok.role, answers) if r in ROLES}
         out.append(dict(zip(ANALYSIS, key), contradicted=_first(g.get("contradicted")),
-                        still_contradicted=sum(f.status == "contradicted" for f in check_answers(final, f).findings),
+                        still_contradicted=sum(x.status == "contradicted" for x in check_answers(final, f).findings),
                         copied_words=sorted(copied),
                         echoed_runs=sum(echoed) if echoed else None,
                         purpose_named=named(text, lab.get("purpose", [])) == 1,

@@ -62,7 +62,8 @@ def _passes(grammar, # the chain's grammar sampler
     return np.isfinite(buf["logit"])
 
 @patch
-def may_pass(self:Prefixes, grammar) -> np.ndarray:
+def may_pass(self:Prefixes, grammar, # the chain's grammar sampler, in its current state
+            ) -> np.ndarray:
     "A mask over the vocabulary: False where a token's first byte or first two bytes are a probe `grammar` rejects."
     ok1, known = np.ones(257, bool), self.probe1 >= 0
     ok1[:256][known] = _passes(grammar, self.probe1[known])

@@ -304,8 +304,8 @@ def test_benchmark_table_and_spread_over_seeds():
     assert m.score_spread == pytest.approx((8 + 6 + 9) / 3, abs=0.01)  # 2→10, 4→10, 1→10 over the two seeds
     assert pd.isna(n.contradicted) and n.blocker_precision == 1.0 and pd.isna(n.score_spread)
     assert list(bm.columns) == ["analyses", "contradicted", "still_contradicted", "copied_words", "echoed_runs",
-                                "purpose_named",
-                                "stack_named", "must_not", "blocker_precision", "in_bands", "score_spread"]
+                                "purpose_named", "stack_named", "must_not", "blocker_precision", "in_bands",
+                                "score_spread"]
 
 
 def test_stability_by_several_columns():
