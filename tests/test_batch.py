@@ -70,9 +70,9 @@ def test_kill_halfway_then_resume(tmp_path, sig):
         p = subprocess.Popen([str(SCRIPT), "batch", *files, "--out", str(out), "--concurrency", "3", "--no-progress"],
                              env=env_for(srv, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              preexec_fn=interruptible)
-        deadline = time.monotonic() + 60
-        while len(done(out)) < 8 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
-        seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
+        t0 = time.monotonic()
+        while len(done(out)) < 8 and time.monotonic() < t0 + 60 and p.poll() is None: time.sleep(0.05)
+        seen, t = len(done(out)), time.monotonic() - t0 # what the interrupt came after, if it came late
         p.send_signal(sig)
         so, er = p.communicate(timeout=30)
         if sig == signal.SIGINT:
@@ -329,9 +329,9 @@ def test_ctrl_c_with_a_scheduler_then_resume(tmp_path):
                 "--scheduler", cluster.scheduler_address]
         p = subprocess.Popen([str(SCRIPT), *args], env=env_for(srv, tmp_path), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
-        deadline = time.monotonic() + 60
-        while len(done(out)) < 4 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.05)
-        seen, t = len(done(out)), time.monotonic() - deadline + 60 # what the interrupt came after, if it came late
+        t0 = time.monotonic()
+        while len(done(out)) < 4 and time.monotonic() < t0 + 60 and p.poll() is None: time.sleep(0.05)
+        seen, t = len(done(out)), time.monotonic() - t0 # what the interrupt came after, if it came late
         p.send_signal(signal.SIGINT)
         so, er = p.communicate(timeout=60)
         assert p.returncode == 130 and er.count("\n") == 1 and er.startswith("borg-llm: interrupted:"), \
