@@ -43,7 +43,7 @@ class RateLimiter:
         self.waited_s,self.acquired = 0.0,0
         self._lock = threading.Lock() # event loops in several threads may share the limiter
         self._inflight,self._done,self._waiters,self._timer = 0,deque(),deque(),None
-        self._locks,self._held,self._tasks = weakref.WeakKeyDictionary(),deque(),set()
+        self._locks,self._held = weakref.WeakKeyDictionary(),deque()
         kind = None if scheme == "memory" or not self.exact else _FileWindow if scheme == "file" else _RedisWindow
         self._shared = kind and kind(self)
         if not self.exact: _init_limits(self)
@@ -230,71 +230,56 @@ async def _call(f, *args):
     r = f(*args)
     return await r if asyncio.iscoroutine(r) else r
 
-async def _kept(coro):
-    "A release in a task of its own: a failure leaves the slot counted in flight until its deadline, which is safe."
-    with contextlib.suppress(RateStorageError): await coro
-
-def _give(self:RateLimiter, token=None, sent:bool=True) -> asyncio.Task|None:
-    "Hand a slot back: done at once in a file, a task with Redis; a failure leaves the slot to its deadline."
+def _give(self:RateLimiter, token=None, sent:bool=True) -> asyncio.Future|None:
+    "Hand a slot back: done at once in a file; with Redis a future, done once Redis has it (or has failed: safe)."
     if token is None:
         with self._lock:
             if not self._held: raise RuntimeError("release() without acquire()")
             token = self._held.popleft()
-    try: r = self._shared.give(token, sent)
+    try: return self._shared.give(token, sent) # a failure leaves the slot counted in flight until its deadline
     except RateStorageError: return None
-    if not asyncio.iscoroutine(r): return None
-    t = asyncio.ensure_future(_kept(r)); self._tasks.add(t); t.add_done_callback(self._tasks.discard)
-    return t
 
 # %% ../nbs/14_ratelimit.ipynb #47b853e9
 _MAX_SLEEP_S = 1.0 # look again at least this often: a slot given back unsent frees at once
 
-async def _take(self:RateLimiter):
-    "One try at a slot: (its token, 0) or (None, seconds until one may be free)."
-    # the file's try is one transaction with no await in it: run at once, it cannot be cancelled half-way
-    if not inspect.iscoroutinefunction(self._shared.take): return self._shared.take()
-    t = asyncio.ensure_future(_call(self._shared.take)) # Redis: a task, so a cancelled waiter's slot goes back
-    try: return await asyncio.shield(t)
-    except asyncio.CancelledError:
-        t.add_done_callback(lambda t: _unsent(self, t))
-        raise
-
-def _unsent(self:RateLimiter, t:asyncio.Task):
-    "A slot taken for a waiter that was cancelled meanwhile: give it back, never sent."
-    if not t.cancelled() and t.exception() is None and (token := t.result()[0]) is not None:
-        _give(self, token, sent=False)
-
 async def _acquire_shared(self:RateLimiter):
     "Take a slot of the shared window, sleeping until the window says one may be free."
     t0, lock = time.monotonic(), self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    r = (None, 0.0) if lock.locked() else await _take(self) # nobody waits: try at once, not one caller at a time
+    take = self._shared.take # the file's: one transaction with no await in it, run at once, never cancelled half-way
+    r = (None, 0.0) if lock.locked() else await _call(take) # nobody waits: try at once, not one caller at a time
     if r[0] is None:
         async with lock:
-            while (r := await _take(self))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
+            while (r := await _call(take))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
     with self._lock: self._held.append(r[0]); self.acquired += 1; self.waited_s += time.monotonic() - t0
 
 # %% ../nbs/14_ratelimit.ipynb #5950f433
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
-_TAKE = _NOW + """local w, n, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+_TAKE = _NOW + """local w, n, hold, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local asked = #ARGV - 4
 local late = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
 for i = 1, #late, 2 do redis.call('ZREM', KEYS[1], late[i]); redis.call('ZADD', KEYS[2], late[i+1], late[i]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - w)
 local busy = redis.call('ZCARD', KEYS[1])
-if busy + redis.call('ZCARD', KEYS[2]) < n then
-  redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5]); redis.call('PEXPIRE', KEYS[2], ARGV[5])
-  return {1, '0', busy}
-end
+local k = math.max(math.min(n - busy - redis.call('ZCARD', KEYS[2]), asked), 0)
+for i = 1, k do redis.call('ZADD', KEYS[1], now + hold, ARGV[4 + i]) end
+if k > 0 then redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl) end
+if k == asked then return {k, '0', busy} end
 local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local at = now
 if #oldest > 0 then at = tonumber(oldest[2]) end
-return {0, tostring(at + w - now), busy}"""
+return {k, tostring(at + w - now), busy}"""
 _GIVE = _NOW + """for i = 2, #ARGV do
   if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 and ARGV[1] == '1' then redis.call('ZADD', KEYS[2], now, ARGV[i]) end
 end
 return 1"""
 
 # %% ../nbs/14_ratelimit.ipynb #b980e5f2
+class _Calls:
+    "One event loop's Redis client and scripts, and the takes and gives waiting for their next script call."
+    def __init__(self, r):
+        self.r, self.take, self.give = r, r.register_script(_TAKE), r.register_script(_GIVE)
+        self.takes, self.gives, self.task = [], {True: [], False: []}, None # gives: sent → [(member, future)]
+
 class _RedisWindow:
     "The window as two sorted sets in Redis, changed only by Lua scripts; one asyncio client per event loop."
     def __init__(self, lim:RateLimiter):
@@ -308,8 +293,7 @@ class _RedisWindow:
         for old in [l for l in self._clients if l.is_closed()]: del self._clients[old] # its connections hold it
         if (c := self._clients.get(loop := asyncio.get_running_loop())) is None:
             from redis.asyncio import from_url
-            r = from_url(self.lim.storage, socket_connect_timeout=3, socket_timeout=10)
-            c = self._clients[loop] = (r, r.register_script(_TAKE), r.register_script(_GIVE))
+            c = self._clients[loop] = _Calls(from_url(self.lim.storage, socket_connect_timeout=3, socket_timeout=10))
         return c
 
     @contextlib.asynccontextmanager
@@ -322,31 +306,78 @@ class _RedisWindow:
 
 # %% ../nbs/14_ratelimit.ipynb #27e3e131
 @patch
-async def take(self:_RedisWindow) -> tuple[str|None, float]:
-    "Take a slot if the window has room: (its member, 0); else (None, seconds until one may be free)."
-    lim, (r, take, give) = self.lim, self._client()
-    member, w = "|".join(map(str, (self.host, *_me(), uuid.uuid4().hex[:8]))), lim.window_s + lim.margin_s
-    async with self._errors():
-        ttl_ms = int((lim.hold_s + w + 1)*1000)
-        ok, wait, busy = await take(keys=self.keys, args=[w, lim.rpm, lim.hold_s, member, ttl_ms])
-        if not ok and busy: await self._reap(r, give)
-    return (member if ok else None), float(wait)
+def _queue(self:_RedisWindow, c:_Calls):
+    "Make sure a task sends what waits in `c`."
+    if c.task is None or c.task.done(): c.task = asyncio.ensure_future(self._drain(c))
 
 @patch
-async def _reap(self:_RedisWindow, r, give):
+async def take(self:_RedisWindow) -> tuple[str|None, float]:
+    "Take a slot if the window has room: (its member, 0); else (None, seconds until one may be free)."
+    c, f = self._client(), asyncio.get_running_loop().create_future()
+    c.takes.append(f); self._queue(c)
+    try: return await f
+    except asyncio.CancelledError: # cancelled on its way: a slot it was given goes back, never sent
+        if f.done() and not f.cancelled() and f.exception() is None and f.result()[0]: self.give(f.result()[0], False)
+        raise
+
+@patch
+def give(self:_RedisWindow, token:str, # the slot's member, from `take`
+         sent:bool=True # False: the request was never sent, so the slot is free at once
+        ) -> asyncio.Future:
+    "The slot's response is back: it counts one window from now. A future: True once Redis has it, False if it failed."
+    c, f = self._client(), asyncio.get_running_loop().create_future()
+    c.gives[sent].append((token, f)); self._queue(c)
+    return f
+
+@patch
+async def _drain(self:_RedisWindow, c:_Calls):
+    "Send what waits, one call per script at a time, until nothing waits; what comes meanwhile goes in the next."
+    while c.takes or c.gives[True] or c.gives[False]:
+        takes, gives = c.takes, [(s, g) for s, g in c.gives.items() if g]
+        c.takes, c.gives = [], {True: [], False: []}
+        await asyncio.gather(self._take_all(c, takes), *(self._give_all(c, s, g) for s, g in gives))
+
+def _settle(futures:list, results:list|None, error:Exception|None=None):
+    "Each future still waiting gets its result, or its own copy of the one-line error."
+    for i, f in enumerate(futures):
+        if f is None or f.done(): continue
+        if error is None: f.set_result(results[i])
+        else: f.set_exception(RateStorageError(str(error)))
+
+# %% ../nbs/14_ratelimit.ipynb #c7680d54
+@patch
+async def _take_all(self:_RedisWindow, c:_Calls, futures:list):
+    "One script call for the waiting takes: the first ones get a slot each while the window has room."
+    lim, w = self.lim, self.lim.window_s + self.lim.margin_s
+    members = ["|".join(map(str, (self.host, *_me(), uuid.uuid4().hex[:8]))) for _ in futures]
+    args = [w, lim.rpm, lim.hold_s, int((lim.hold_s + w + 1)*1000), *members] # window, limit, hold, keys' TTL ms
+    try:
+        async with self._errors():
+            k, wait, busy = await c.take(keys=self.keys, args=args)
+            if k < len(futures) and busy: await self._reap(c)
+    except RateStorageError as e: return _settle(futures, None, e)
+    # a take cancelled meanwhile: its slot goes back unsent with the next call
+    c.gives[False] += [(m, None) for m, f in zip(members[:k], futures) if f.done()]
+    _settle(futures, [(m, 0.0) if i < k else (None, float(wait)) for i, m in enumerate(members)])
+
+@patch
+async def _give_all(self:_RedisWindow, c:_Calls, sent:bool, gives:list):
+    "One script call for the waiting gives of one kind (sent or not); a failure leaves their slots to their deadline."
+    try:
+        async with self._errors(): await c.give(keys=self.keys, args=["1" if sent else "0", *(m for m, _ in gives)])
+        ok = True
+    except RateStorageError: ok = False
+    _settle([f for _, f in gives], [ok]*len(gives))
+
+@patch
+async def _reap(self:_RedisWindow, c:_Calls):
     "Give back, answered now, the slots of this machine's processes that are gone."
     me, dead = _me(), []
-    for m in (x.decode() for x in await r.zrange(self.keys[0], 0, -1)):
+    for m in (x.decode() for x in await c.r.zrange(self.keys[0], 0, -1)):
         host, pid, started, _ = m.split("|")
         owner = int(pid), float(started)
         if host == self.host and owner != me and not _alive(*owner): dead.append(m)
-    if dead: await give(keys=self.keys, args=["1", *dead])
-
-@patch
-async def give(self:_RedisWindow, token:str, # the slot's member, from `take`
-               sent:bool=True): # False: the request was never sent, so the slot is free at once
-    "The slot's response is back: it counts one window from now."
-    async with self._errors(): await self._client()[2](keys=self.keys, args=["1" if sent else "0", token])
+    if dead: await c.give(keys=self.keys, args=["1", *dead])
 
 # %% ../nbs/14_ratelimit.ipynb #72cc84a2
 class _PerMillisecond(RateLimitItem):

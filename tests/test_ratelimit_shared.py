@@ -175,6 +175,42 @@ async def test_processes_in_one_loop_and_file(tmp_path):
     assert [(l.acquired, len(l._held)) for l in lims] == [(30, 0), (30, 0)]
 
 
+def inflight(url:str, key:str) -> tuple[int, int]:
+    "(slots in flight, slots answered within the window) of window `key` in the Redis at `url`."
+    import redis
+    r = redis.Redis.from_url(url)
+    return tuple(r.zcard(f"borg_llm:window:{key}:{k}") for k in ("inflight", "done"))
+
+async def test_redis_takes_at_once_share_script_calls(redis_url):
+    "48 callers at once: every one gets a slot, in a few script calls, not one each; all given back, all counted."
+    lim, calls = RateLimiter(1000, 5, storage=redis_url.url, key="many"), []
+    w = lim._shared; c = w._client(); take = c.take
+    async def counted(**kw): calls.append(len(kw["args"]) - 4); return await take(**kw)
+    c.take = counted
+    await asyncio.gather(*[lim.acquire() for _ in range(48)])
+    assert lim.acquired == 48 and len(set(lim._held)) == 48 and sum(calls) == 48 and len(calls) < 48, calls
+    assert inflight(redis_url.url, "many") == (48, 0)
+    await asyncio.gather(*[lim.release() for _ in range(48)])
+    assert inflight(redis_url.url, "many") == (0, 48)
+
+async def test_redis_take_cancelled_gives_its_slot_back(redis_url):
+    "A caller cancelled while it waits, or while its take is on its way to Redis: no slot stays taken."
+    lim = RateLimiter(1, 5, storage=redis_url.url, key="cancel")
+    await lim.acquire()
+    waiting = asyncio.create_task(lim.acquire()); await asyncio.sleep(0.05)
+    waiting.cancel(); await asyncio.gather(waiting, return_exceptions=True)
+    await lim.release()
+    assert inflight(redis_url.url, "cancel") == (0, 1)
+    other = RateLimiter(10, 5, storage=redis_url.url, key="cancel2")
+    for hops in range(6):  # cancelled after 0-5 turns of the event loop: before, during and after the script call
+        t = asyncio.create_task(other.acquire())
+        for _ in range(hops): await asyncio.sleep(0)
+        t.cancel(); await asyncio.gather(t, return_exceptions=True)
+    await asyncio.sleep(0.2)  # the slots handed back travel with the next script call
+    assert inflight(redis_url.url, "cancel2")[0] == len(other._held) and other.acquired == len(other._held)
+    await asyncio.gather(*[other.release() for _ in list(other._held)])
+    assert inflight(redis_url.url, "cancel2")[0] == 0
+
 def test_limiter_for_names_one_window_per_url_and_key(tmp_path):
     mk = lambda **kw: Settings(**{"base_url": "http://127.0.0.1:1/v1", "api_key": "sk-one", "cache_dir": tmp_path,
                                   **kw})
