@@ -171,7 +171,9 @@ def _errors(d:dict) -> list[str]:
     for s, t in scores.items():
         if s == "technical_debt_priority":
             if sorted(l for _, l in t.get("levels") or []) != sorted(LEVELS): errs.append(f"{s}: levels must name {LEVELS}")
-        elif not (isinstance(t.get("scale"), list) and len(t["scale"]) == 2): errs.append(f"{s}: scale must be [lo, hi]")
+        elif not (isinstance(t.get("scale"), list) and len(t["scale"]) == 2
+                  and all(isinstance(x, (int, float)) and 0 <= x <= 10 for x in t["scale"])):
+            errs.append(f"{s}: scale must be [lo, hi], each within 0..10")
         for c in t.get("criteria") or [{}]:
             n = c.get("name", "?")
             if set(c) - _ITEM: errs.append(f"{s}.{n}: unknown key(s) {', '.join(sorted(set(c) - _ITEM))}")

@@ -163,9 +163,10 @@ def test_since_says_what_changed(samples, tmp_path):
     assert df.change.to_dict() == {**{p.stem: "unchanged" for p in SAMPLES}, "ledgerd": "removed",
                                    "slugkit-2": "added", "quickpoll": "changed"}
     q = df.loc["quickpoll"]
-    assert (q.market_viability, q.vibecodibility_score, q.borg_tools_fit, q.market_viability_now) == (-2, 0, 1, 1)
-    assert q.status == "ok → degraded" and df.loc["slugkit", "status"] == "ok"
     old = json.loads((samples/"quickpoll.json").read_text())["llm_results"]
+    was = old["business_analysis"]["market_viability"]
+    assert (q.market_viability, q.vibecodibility_score, q.borg_tools_fit, q.market_viability_now) == (-2, 0, 1, was - 2)
+    assert q.status == "ok → degraded" and df.loc["slugkit", "status"] == "ok"
     assert q.blockers_new == ["No Dockerfile"]
     assert q.blockers_gone == [b["issue"] for b in old["deployment_analysis"]["deployment_blockers"]]
     assert q.priorities_new == ["Write a release note"]  # the first is the same text in capitals: not new
