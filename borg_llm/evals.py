@@ -68,7 +68,9 @@ GRIDS = {
                                          "rubric, zero-shot": ZEROSHOT,
                                          "rubric, zero-shot, v2 architect":
                                              ZEROSHOT | {"architect": "architect-rubric-zeroshot-v2"},
-                                         DEFAULT_VARIANT: {}},
+                                         DEFAULT_VARIANT: {},
+                                         "rubric, zero-shot, keyed checklist business":
+                                             ZEROSHOT | {"business": "business-checklist-keys"}},
                     models={"qwen2.5-coder-0.5b": {}, "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}},
                     projects=FOUR, **_QWEN),
     "models": Grid("models", variants={DEFAULT_VARIANT: {}},
