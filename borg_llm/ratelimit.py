@@ -5,7 +5,7 @@ most N requests in any sliding window, as the server counts them."""
 
 # %% ../nbs/14_ratelimit.ipynb #e8733a58
 from __future__ import annotations
-import asyncio, contextlib, hashlib, inspect, logging, os, re, socket, sqlite3, threading, time, uuid, weakref
+import asyncio, contextlib, hashlib, logging, os, re, socket, sqlite3, threading, time, uuid, weakref
 from collections import deque
 from functools import cache
 from pathlib import Path
@@ -338,11 +338,11 @@ async def _drain(self:_RedisWindow, c:_Calls):
         await asyncio.gather(self._take_all(c, takes), *(self._give_all(c, s, g) for s, g in gives))
 
 def _settle(futures:list, results:list|None, error:Exception|None=None):
-    "Each future still waiting gets its result, or its own copy of the one-line error."
+    "Each future still waiting gets its result, or the error (a storage's: its own copy of the one line)."
     for i, f in enumerate(futures):
         if f is None or f.done(): continue
         if error is None: f.set_result(results[i])
-        else: f.set_exception(RateStorageError(str(error)))
+        else: f.set_exception(RateStorageError(str(error)) if isinstance(error, RateStorageError) else error)
 
 # %% ../nbs/14_ratelimit.ipynb #c7680d54
 @patch
@@ -355,7 +355,7 @@ async def _take_all(self:_RedisWindow, c:_Calls, futures:list):
         async with self._errors():
             k, wait, busy = await c.take(keys=self.keys, args=args)
             if k < len(futures) and busy: await self._reap(c)
-    except RateStorageError as e: return _settle(futures, None, e)
+    except Exception as e: return _settle(futures, None, e) # every waiter hears it; the next takes try again
     # a take cancelled meanwhile: its slot goes back unsent with the next call
     c.gives[False] += [(m, None) for m, f in zip(members[:k], futures) if f.done()]
     _settle(futures, [(m, 0.0) if i < k else (None, float(wait)) for i, m in enumerate(members)])
@@ -366,7 +366,7 @@ async def _give_all(self:_RedisWindow, c:_Calls, sent:bool, gives:list):
     try:
         async with self._errors(): await c.give(keys=self.keys, args=["1" if sent else "0", *(m for m, _ in gives)])
         ok = True
-    except RateStorageError: ok = False
+    except Exception: ok = False
     _settle([f for _, f in gives], [ok]*len(gives))
 
 @patch

@@ -112,6 +112,7 @@ def test_dry_runs_carry_the_breakdown_and_the_criteria_scores():
     (lambda t: t + "\n[[", "not valid TOML"),
     (lambda t: t.replace('[actions]', '[actions]\nlicence = { do = "x" }', 1), "actions.licence: unknown rule"),
     (lambda t: t.replace('blocker = "high"', 'blocker = "urgent"', 1), "actions.tests: needs"),
+    (lambda t: t.replace("scale = [0.0, 7.1]", "scale = [-1, 7.1]", 1), "scale must be [lo, hi], each within 0..10"),
 ])
 def test_data_file_errors_are_one_line(tmp_path, edit, message):
     p = tmp_path/"criteria.toml"
