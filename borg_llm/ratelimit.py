@@ -117,8 +117,7 @@ async def slot(self:RateLimiter):
     "Hold a slot for the body of the `async with`: send the request and read its response inside it."
     await self.acquire()
     try: yield
-    finally:
-        if (t := self.release()) is not None: await t # Redis: the release is a task of its own
+    finally: self.release()
 
 # %% ../nbs/14_ratelimit.ipynb #89939a3a
 @cache
@@ -225,19 +224,14 @@ def give(self:_FileWindow, token:int, # the slot's id, from `take`
         else: db.execute("DELETE FROM slot WHERE id=?", (token,))
 
 # %% ../nbs/14_ratelimit.ipynb #68a47c8c
-async def _call(f, *args):
-    "`f(*args)`, awaited if it is a coroutine function (Redis) and called if not (the file)."
-    r = f(*args)
-    return await r if asyncio.iscoroutine(r) else r
-
-def _give(self:RateLimiter, token=None, sent:bool=True) -> asyncio.Future|None:
-    "Hand a slot back: done at once in a file; with Redis a future, done once Redis has it (or has failed: safe)."
+def _give(self:RateLimiter, token=None, sent:bool=True):
+    "Hand a slot back (Redis: with the others of this turn of the event loop, right after it)."
     if token is None:
         with self._lock:
             if not self._held: raise RuntimeError("release() without acquire()")
             token = self._held.popleft()
-    try: return self._shared.give(token, sent) # a failure leaves the slot counted in flight until its deadline
-    except RateStorageError: return None
+    try: self._shared.give(token, sent) # a failure leaves the slot counted in flight until its deadline
+    except RateStorageError: pass
 
 # %% ../nbs/14_ratelimit.ipynb #47b853e9
 _MAX_SLEEP_S = 1.0 # look again at least this often: a slot given back unsent frees at once
@@ -245,139 +239,104 @@ _MAX_SLEEP_S = 1.0 # look again at least this often: a slot given back unsent fr
 async def _acquire_shared(self:RateLimiter):
     "Take a slot of the shared window, sleeping until the window says one may be free."
     t0, lock = time.monotonic(), self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    take = self._shared.take # the file's: one transaction with no await in it, run at once, never cancelled half-way
-    r = (None, 0.0) if lock.locked() else await _call(take) # nobody waits: try at once, not one caller at a time
+    take = self._shared.take # one transaction or script call with no await in it, never cancelled half-way
+    r = (None, 0.0) if lock.locked() else take() # nobody waits: try at once, not one caller at a time
     if r[0] is None:
         async with lock:
-            while (r := await _call(take))[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
+            while (r := take())[0] is None: await asyncio.sleep(min(max(r[1], 0.002), _MAX_SLEEP_S))
     with self._lock: self._held.append(r[0]); self.acquired += 1; self.waited_s += time.monotonic() - t0
 
 # %% ../nbs/14_ratelimit.ipynb #5950f433
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
-_TAKE = _NOW + """local w, n, hold, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local asked = #ARGV - 4
+_TAKE = _NOW + """local w, n, hold, ttl, member = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local late = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
 for i = 1, #late, 2 do redis.call('ZREM', KEYS[1], late[i]); redis.call('ZADD', KEYS[2], late[i+1], late[i]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - w)
 local busy = redis.call('ZCARD', KEYS[1])
-local k = math.max(math.min(n - busy - redis.call('ZCARD', KEYS[2]), asked), 0)
-for i = 1, k do redis.call('ZADD', KEYS[1], now + hold, ARGV[4 + i]) end
-if k > 0 then redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl) end
-if k == asked then return {k, '0', busy} end
+if busy + redis.call('ZCARD', KEYS[2]) < n then
+  redis.call('ZADD', KEYS[1], now + hold, member)
+  redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl)
+  return {1, '0', busy}
+end
 local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local at = now
 if #oldest > 0 then at = tonumber(oldest[2]) end
-return {k, tostring(at + w - now), busy}"""
+return {0, tostring(at + w - now), busy}"""
 _GIVE = _NOW + """for i = 2, #ARGV do
   if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 and ARGV[1] == '1' then redis.call('ZADD', KEYS[2], now, ARGV[i]) end
 end
 return 1"""
 
 # %% ../nbs/14_ratelimit.ipynb #b980e5f2
-class _Calls:
-    "One event loop's Redis client and scripts, and the takes and gives waiting for their next script call."
-    def __init__(self, r):
-        self.r, self.take, self.give = r, r.register_script(_TAKE), r.register_script(_GIVE)
-        self.takes, self.gives, self.task = [], {True: [], False: []}, None # gives: sent → [(member, future)]
-
 class _RedisWindow:
-    "The window as two sorted sets in Redis, changed only by Lua scripts; one asyncio client per event loop."
+    "The window as two sorted sets in Redis, changed only by Lua scripts, each one blocking round trip."
     def __init__(self, lim:RateLimiter):
-        try: import redis.asyncio
+        try: import redis
         except ImportError: raise ConfigError(f"{lim.storage} needs redis: pip install 'borg_llm[cluster]'") from None
         self.lim, self.keys = lim, [f"borg_llm:window:{lim.key}:{k}" for k in ("inflight", "done")]
-        self.host, self._clients = socket.gethostname(), weakref.WeakKeyDictionary()
+        self.host, self._r, self._lock = socket.gethostname(), None, threading.Lock()
+        self.gives, self._due = {True: [], False: []}, False # sent → members waiting for the end of the loop's turn
         self.where = re.sub(r"//[^@/]*@", "//***@", lim.storage) # no password in errors
 
-    def _client(self):
-        for old in [l for l in self._clients if l.is_closed()]: del self._clients[old] # its connections hold it
-        if (c := self._clients.get(loop := asyncio.get_running_loop())) is None:
-            from redis.asyncio import from_url
-            c = self._clients[loop] = _Calls(from_url(self.lim.storage, socket_connect_timeout=3, socket_timeout=10))
-        return c
+    def _redis(self):
+        "The client and its scripts, made on first use (redis-py's pool is thread-safe and reconnects after a fork)."
+        if self._r is None:
+            from redis import Redis
+            r = Redis.from_url(self.lim.storage, socket_connect_timeout=3, socket_timeout=3)
+            self._take, self._give, self._r = r.register_script(_TAKE), r.register_script(_GIVE), r
+        return self._r
 
-    @contextlib.asynccontextmanager
-    async def _errors(self):
+    @contextlib.contextmanager
+    def _errors(self):
         from redis.exceptions import RedisError
-        try: yield
+        try: yield self._redis()
         except (RedisError, OSError) as e:
             why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise RateStorageError(f"rate window {self.where}: {why}") from None
 
 # %% ../nbs/14_ratelimit.ipynb #27e3e131
 @patch
-def _queue(self:_RedisWindow, c:_Calls):
-    "Make sure a task sends what waits in `c`."
-    if c.task is None or c.task.done(): c.task = asyncio.ensure_future(self._drain(c))
-
-@patch
-async def take(self:_RedisWindow) -> tuple[str|None, float]:
+def take(self:_RedisWindow) -> tuple[str|None, float]:
     "Take a slot if the window has room: (its member, 0); else (None, seconds until one may be free)."
-    c, f = self._client(), asyncio.get_running_loop().create_future()
-    c.takes.append(f); self._queue(c)
-    try: return await f
-    except asyncio.CancelledError: # cancelled on its way: a slot it was given goes back, never sent
-        if f.done() and not f.cancelled() and f.exception() is None and f.result()[0]: self.give(f.result()[0], False)
-        raise
+    lim, w = self.lim, self.lim.window_s + self.lim.margin_s
+    member = "|".join(map(str, (self.host, *_me(), uuid.uuid4().hex[:8])))
+    args = [w, lim.rpm, lim.hold_s, int((lim.hold_s + w + 1)*1000), member] # window, limit, hold, keys' TTL ms
+    with self._errors():
+        k, wait, busy = self._take(keys=self.keys, args=args)
+        if not k and busy and self._reap(): return self.take()
+    return (member, 0.0) if k else (None, float(wait))
 
 @patch
 def give(self:_RedisWindow, token:str, # the slot's member, from `take`
          sent:bool=True # False: the request was never sent, so the slot is free at once
-        ) -> asyncio.Future:
-    "The slot's response is back: it counts one window from now. A future: True once Redis has it, False if it failed."
-    c, f = self._client(), asyncio.get_running_loop().create_future()
-    c.gives[sent].append((token, f)); self._queue(c)
-    return f
+        ):
+    "The slot's response is back: it counts one window from now. Sent at the end of this turn of the event loop."
+    with self._lock:
+        self.gives[sent].append(token)
+        due, self._due = self._due, True
+    if due: return
+    try: asyncio.get_running_loop().call_soon(self._send_gives)
+    except RuntimeError: self._send_gives() # no event loop: at once
 
 @patch
-async def _drain(self:_RedisWindow, c:_Calls):
-    "Send what waits, one call per script at a time, until nothing waits; what comes meanwhile goes in the next."
-    while c.takes or c.gives[True] or c.gives[False]:
-        takes, gives = c.takes, [(s, g) for s, g in c.gives.items() if g]
-        c.takes, c.gives = [], {True: [], False: []}
-        await asyncio.gather(self._take_all(c, takes), *(self._give_all(c, s, g) for s, g in gives))
-
-def _settle(futures:list, results:list|None, error:Exception|None=None):
-    "Each future still waiting gets its result, or the error (a storage's: its own copy of the one line)."
-    for i, f in enumerate(futures):
-        if f is None or f.done(): continue
-        if error is None: f.set_result(results[i])
-        else: f.set_exception(RateStorageError(str(error)) if isinstance(error, RateStorageError) else error)
+def _send_gives(self:_RedisWindow):
+    "One script call for the gives waiting, of each kind; a failure leaves their slots counted until their deadline."
+    with self._lock: gives, self.gives, self._due = self.gives, {True: [], False: []}, False
+    with contextlib.suppress(RateStorageError), self._errors():
+        for sent, members in gives.items():
+            if members: self._give(keys=self.keys, args=["1" if sent else "0", *members])
 
 # %% ../nbs/14_ratelimit.ipynb #c7680d54
 @patch
-async def _take_all(self:_RedisWindow, c:_Calls, futures:list):
-    "One script call for the waiting takes: the first ones get a slot each while the window has room."
-    lim, w = self.lim, self.lim.window_s + self.lim.margin_s
-    members = ["|".join(map(str, (self.host, *_me(), uuid.uuid4().hex[:8]))) for _ in futures]
-    args = [w, lim.rpm, lim.hold_s, int((lim.hold_s + w + 1)*1000), *members] # window, limit, hold, keys' TTL ms
-    try:
-        async with self._errors():
-            k, wait, busy = await c.take(keys=self.keys, args=args)
-            if k < len(futures) and busy: await self._reap(c)
-    except Exception as e: return _settle(futures, None, e) # every waiter hears it; the next takes try again
-    # a take cancelled meanwhile: its slot goes back unsent with the next call
-    c.gives[False] += [(m, None) for m, f in zip(members[:k], futures) if f.done()]
-    _settle(futures, [(m, 0.0) if i < k else (None, float(wait)) for i, m in enumerate(members)])
-
-@patch
-async def _give_all(self:_RedisWindow, c:_Calls, sent:bool, gives:list):
-    "One script call for the waiting gives of one kind (sent or not); a failure leaves their slots to their deadline."
-    try:
-        async with self._errors(): await c.give(keys=self.keys, args=["1" if sent else "0", *(m for m, _ in gives)])
-        ok = True
-    except Exception: ok = False
-    _settle([f for _, f in gives], [ok]*len(gives))
-
-@patch
-async def _reap(self:_RedisWindow, c:_Calls):
-    "Give back, answered now, the slots of this machine's processes that are gone."
+def _reap(self:_RedisWindow) -> bool:
+    "Give back, answered now, the slots of this machine's processes that are gone; whether there were any."
     me, dead = _me(), []
-    for m in (x.decode() for x in await c.r.zrange(self.keys[0], 0, -1)):
+    for m in (x.decode() for x in self._r.zrange(self.keys[0], 0, -1)):
         host, pid, started, _ = m.split("|")
         owner = int(pid), float(started)
         if host == self.host and owner != me and not _alive(*owner): dead.append(m)
-    if dead: await c.give(keys=self.keys, args=["1", *dead])
+    if dead: self._give(keys=self.keys, args=["1", *dead])
+    return bool(dead)
 
 # %% ../nbs/14_ratelimit.ipynb #72cc84a2
 class _PerMillisecond(RateLimitItem):
