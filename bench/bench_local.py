@@ -1,6 +1,6 @@
 """Seconds per analysis of each local model, on the sample projects, as `borg-llm analyze data/repos/<name>` runs them.
 
-Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--server current|plain|no-reading|both ...] [--json FILE]
+Run: python bench/bench_local.py [MODEL ...] [--projects NAME ...] [--server current|plain|no-reading|no-echo|both ...] [--json FILE]
 For each installed catalogue model (default: all of them): start its server (start-up timed apart), then analyse the
 projects (default: the eleven of the recorded benchmark), one after another, cache off, with the model's local
 roster, as the CLI does. Prints one markdown table: seconds per analysis (median, range); its compute floor, the
@@ -9,7 +9,8 @@ wall time ÷ floor (median over projects); seconds per call; llama.cpp's prompt 
 `--server both` runs each model twice, side by side: `current`, the server as borg_llm starts it (the shortlist
 sampler, no logits kept for prompt tokens), and `plain`, llama-cpp-python's own defaults (its sampler chain, the
 logits of every prompt token kept), which is how borg_llm ran it before. `--server current no-reading` times the analysis with and without the roster's
-reading (the closed questions of the model criteria), each on a server of its own. Numbers only, no assertions. The medians are what `borg_llm.catalogue.MODELS[...].secs_per_analysis`
+reading (the closed questions of the model criteria), each on a server of its own; `--server current no-echo` with
+and without `no_echo = 5` in every role (no answer repeating five words of its instructions). Numbers only, no assertions. The medians are what `borg_llm.catalogue.MODELS[...].secs_per_analysis`
 records (see `borg-llm models`).
 """
 import argparse, asyncio, contextlib, hashlib, json, os, re, statistics, sys, tempfile, time
@@ -17,7 +18,7 @@ from pathlib import Path
 from borg_llm import catalogue, local
 from borg_llm.facts import load_project
 from borg_llm.client import Panel
-from borg_llm.config import PROJECT_ROOT, Settings, load_roster, prompts_dir
+from borg_llm.config import PROJECT_ROOT, ROLES, Settings, load_roster, prompts_dir
 from borg_llm.pipeline import analyze_with_llm
 from borg_llm.evals import RECORDED
 
@@ -36,11 +37,13 @@ def speeds(log:str) -> dict:
     rate = lambda k: round(tot[k][1] / (tot[k][0] / 1000), 1) if tot[k][0] else None
     return dict(prompt_tps=rate("prompt eval"), completion_tps=rate("eval"))
 
-async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path, reading:bool=True) -> dict:
-    "One analysis of `path` against the server at `url` (without the roster's reading if not `reading`): wall seconds and the per-call metadata."
+async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path, reading:bool=True, no_echo:int=0) -> dict:
+    """One analysis of `path` against the server at `url` (without the roster's reading if not `reading`; each role with
+    `no_echo`): wall seconds and the per-call metadata."""
     s = Settings(base_url=url, cache_dir=cache, timeout=1800, max_retries=0)  # a slow answer is measured, not re-sent
     roster = load_roster(prompts_dir(s)/m.roster)
     t0 = time.monotonic()
+    if no_echo: roster = roster.model_copy(update={r: getattr(roster, r).model_copy(update=dict(no_echo=no_echo)) for r in ROLES})
     async with Panel(s, roster if reading else roster.model_copy(update=dict(reading=None)), cache="off") as p:
         a = await analyze_with_llm(load_project(path), panel=p)
     answers = json.dumps({k: v for k, v in a.r.items() if k != "metadata"}, sort_keys=True)
@@ -48,8 +51,9 @@ async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path, readin
     return dict(project=path.name, secs=round(time.monotonic() - t0, 2), status=a.meta["status"], roles=calls,
                 answers_sha=hashlib.sha256(answers.encode()).hexdigest()[:12])
 
-SERVERS = {"current": {}, "plain": dict(sampler="chain", logprobs=True), "no-reading": {}}  # `LocalServer` settings compared
+SERVERS = {"current": {}, "plain": dict(sampler="chain", logprobs=True), "no-reading": {}, "no-echo": {}}  # `LocalServer` settings compared
 READS = {"no-reading": False}  # settings whose analyses leave the roster's reading out
+ECHO = {"no-echo": 5}  # settings whose roles ask `no_echo`: no run of this many words of their instructions
 
 class _Server:
     "One server of the comparison: its URL, its log, and how much of the log is read."
@@ -71,7 +75,7 @@ def bench(name:str, projects:list[Path], servers:list[str]) -> list[dict]:
             startup[s], srv[s] = time.monotonic() - t0, (url, _Server(tmp/s, name, s))
         for p in projects:
             for s, (url, log) in srv.items():
-                runs[s].append(r := asyncio.run(analyse(url, m, p, tmp/"cache", READS.get(s, True))))
+                runs[s].append(r := asyncio.run(analyse(url, m, p, tmp/"cache", READS.get(s, True), ECHO.get(s, 0))))
                 r["floor_s"] = log.new_floor()
                 print(f"{name} ({s}) {r['project']}: {r['secs']:.1f} s, floor {r['floor_s']:.1f} s, {r['status']} "
                       f"(load average {os.getloadavg()[0]:.1f})", flush=True)

@@ -292,7 +292,9 @@ async def _attempt(self:Panel, spec:RoleSpec, model:str, messages:list[dict], sc
     if spec.seed is not None: kw["seed"] = spec.seed
     if spec.logprobs: kw.update(logprobs=True, top_logprobs=spec.logprobs)
     rest = [m for m in spec.models if m != model and self.breaker.allow(m)]
-    if spec.route_fallbacks and rest: kw["extra_body"] = {"models": [model, *rest]}
+    body = {"models": [model, *rest]} if spec.route_fallbacks and rest else {}
+    if spec.no_echo: body["no_echo"] = spec.no_echo # read by the llama.cpp servers borg_llm starts
+    if body: kw["extra_body"] = body
     grammar = spec.mode == "json_object_schema"
     if grammar: kw["response_format"] = {"type": "json_object", "schema": grammar_for(schema, spec.max_tokens)}
     token = _ATTEMPT.set(_Attempt(c, list(messages) if grammar else None))

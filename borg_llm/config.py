@@ -71,6 +71,8 @@ class RoleSpec(BaseModel, extra="forbid"):
     seed: int|None = None # sampling seed, for servers that honour it (llama.cpp): reproducible local runs
     route_fallbacks: bool = True # also send the fallbacks as OpenRouter's `models` routing list
     logprobs: int = 0 # reading only: alternatives per answer token to ask for (0: the sampled answer is read)
+    no_echo: int = Field(0, ge=0) # runs of this many words of the instructions the answer may not repeat (0: any);
+                                  # the llama.cpp servers borg_llm starts honour it (`nbs/27_sampler.ipynb`)
 
     @property
     def models(self) -> list[str]: return [self.model, *[m for m in self.fallbacks if m != self.model]]

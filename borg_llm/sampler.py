@@ -5,13 +5,15 @@ candidates instead of the whole vocabulary at every step."""
 
 # %% ../nbs/27_sampler.ipynb #1f539199
 from __future__ import annotations
-import ctypes
+import ctypes, re
 from collections import Counter
 import numpy as np
 from fastcore.basics import patch
+from .untrusted import FENCE
 
 # %% auto #0
-__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'token_array', 'Prefixes', 'prefixes_of', 'ShortlistSampler', 'install']
+__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'guarded', 'token_array', 'Prefixes', 'prefixes_of', 'ShortlistSampler',
+           'runs_of', 'echo_bans', 'EchoGuard', 'install']
 
 # %% ../nbs/27_sampler.ipynb #57fdb742
 TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True) # llama_token_data
@@ -42,7 +44,7 @@ class Prefixes:
         exact = {}
         for t, s in enumerate(pieces):
             if s and len(s) <= 2: exact.setdefault(s, t)
-        self.n = len(pieces)
+        self.n, self.pieces = len(pieces), pieces
         self.first = np.array([s[0] if s else 256 for s in pieces], np.intc) # 256: no prefix
         self.probe1 = np.array([exact.get(bytes([b]), -1) for b in range(256)], np.intc) # byte → its token, or -1
         self.probe2 = np.array([exact.get(s[:2], -1) if s and len(s) > 1 else -1 for s in pieces], np.intc)
@@ -94,9 +96,10 @@ class ShortlistSampler:
                  need:int, # candidates the rest of the chain keeps (top-k; 1 for greedy)
                  probe:int, # best candidates the grammar is asked about first
                  prefixes:Prefixes|None=None, # the vocabulary's prefixes (`prefixes_of`); None: the whole vocabulary is checked
+                 echo:EchoGuard|None=None, # the runs of the instructions the answer may not repeat; None: any
                 ):
         import llama_cpp.llama_cpp as C
-        self.chain, self.n, self.need, self.probe, self.prefixes = chain, n_vocab, need, probe, prefixes
+        self.chain, self.n, self.need, self.probe, self.prefixes, self.echo = chain, n_vocab, need, probe, prefixes, echo
         self.parts = [C.llama_sampler_chain_get(chain.sampler, i) for i in range(C.llama_sampler_chain_n(chain.sampler))]
         self.vocab, self.top = np.zeros(n_vocab, TOKEN_DATA), np.zeros(probe, TOKEN_DATA)
         self.ids = np.arange(n_vocab, dtype=np.intc)
@@ -140,18 +143,84 @@ def _pruned(self:ShortlistSampler, vocab:np.ndarray, # the whole vocabulary, pen
 def sample(self:ShortlistSampler, ctx, # llama-cpp-python's `LlamaContext`
             idx:int=-1, # which output's logits (as `llama_sampler_sample`)
            ) -> int:
-    "The next token: the same one the wrapped chain would pick."
+    "The next token: the one the wrapped chain would pick (of those that repeat no run of the instructions: `echo`)."
     import llama_cpp.llama_cpp as C
     v, raw = self.vocab, np.ctypeslib.as_array(C.llama_get_logits_ith(ctx.ctx, idx), (self.n,))
     v["id"], v["logit"], v["p"] = self.ids, raw, 0
     C.llama_sampler_apply(self.parts[0], ctypes.byref(token_array(v)))  # penalties
     cur, arr = (short := self._shortlist(v)) or self._pruned(v)
     counts["shortlist" if short else "vocabulary"] += 1
+    if self.echo is not None: self.echo.mask(cur)
     for part in self.parts[2:]: C.llama_sampler_apply(part, ctypes.byref(arr))
     token = int(cur["id"][arr.selected])
+    if self.echo is not None: self.echo.accept(token)
     if noted[0]: steps.append(_step(raw, token, noted[0]))
     self.accept(token)
     return token
+
+# %% ../nbs/27_sampler.ipynb #13ef33e5
+_WORDS = re.compile(rb"[A-Za-z0-9_]+") # words as bytes, as the tokens spell them (the instructions are English)
+_FENCED = re.compile(f"<{FENCE}>\n(.*?)\n</{FENCE}>".encode(), re.S) # what `prompts.fence` writes
+
+def runs_of(text:bytes, n:int) -> set[tuple]:
+    "The runs of `n` consecutive lower-case words of `text`."
+    w = _WORDS.findall(text.lower())
+    return {tuple(w[i:i+n]) for i in range(len(w) - n + 1)}
+
+def echo_bans(prompt:bytes, # the messages' text
+              n:int=5, # words in a run
+             ) -> dict[tuple, set]:
+    "The runs of `n` words of `prompt` outside its data fences that the data lacks, as {first n-1 words: last words}."
+    out = {}
+    for r in runs_of(_FENCED.sub(b"\n", prompt), n) - runs_of(b"\n".join(_FENCED.findall(prompt)), n):
+        out.setdefault(r[:-1], set()).add(r[-1])
+    return out
+
+# %% ../nbs/27_sampler.ipynb #1b0c04dc
+class EchoGuard:
+    "Keeps an answer's JSON strings from repeating a run of the instructions: a candidate that would end one is masked."
+    def __init__(self, bans:dict, # `echo_bans` of the prompt
+                 pieces:list, # each token's bytes (`Prefixes.pieces`); None: never masked
+                 best:int=64, # candidates checked at each step, the most likely first
+                ):
+        self.bans, self.pieces, self.best = bans, pieces, best
+        self.n = len(next(iter(bans))) + 1 if bans else 0
+        self.in_str, self.esc, self.text, self.masked = False, False, b"", 0
+
+    def accept(self, token:int):
+        "Follow the answer: inside a JSON string, `text` is the string so far."
+        for c in (self.pieces[token] or b""):
+            if not self.in_str: self.in_str, self.text = c == 34, b"" # 34: a quote
+            elif self.esc: self.esc, self.text = False, self.text + bytes([c])
+            elif c == 92: self.esc = True # a backslash
+            elif c == 34: self.in_str = False
+            else: self.text += bytes([c])
+
+    def echoes(self, piece:bytes) -> bool:
+        "Would `piece`, next in the string, end a banned run or begin the word that would?"
+        end = piece.find(b'"')
+        new = self.text[-200:] + (piece if end < 0 else piece[:end])
+        words = _WORDS.findall(new.lower())
+        growing = end < 0 and _WORDS.fullmatch(new[-1:]) is not None # the last word may go on
+        for j in range(max(len(words) - 2, self.n - 1), len(words)):
+            last = self.bans.get(tuple(words[j - self.n + 1:j]))
+            if last and (any(w.startswith(words[j]) for w in last) if growing and j == len(words) - 1
+                         else words[j] in last): return True
+        return False
+
+    def near(self) -> bool:
+        "Could the next piece end a banned run: do the string's last words (the last one ended, or not) begin one?"
+        words = _WORDS.findall(self.text[-200:].lower())
+        k = self.n - 1
+        return tuple(words[-k:]) in self.bans or tuple(words[-k-1:-1]) in self.bans
+
+    def mask(self, cur:np.ndarray):
+        "Mask (-inf) the best candidates in `cur` that would echo, unless that masks every one the grammar allows."
+        if not self.in_str or not self.bans or not self.near(): return # most steps: nothing to check
+        ok = np.flatnonzero(np.isfinite(cur["logit"]))
+        top = ok[np.argsort(-cur["logit"][ok])[:self.best]]
+        hit = [i for i in top if (p := self.pieces[cur["id"][i]]) and self.echoes(p)]
+        if hit and len(hit) < len(ok): cur["logit"][hit] = -np.inf; self.masked += len(hit)
 
 # %% ../nbs/27_sampler.ipynb #05dfa8f3
 def _shortlisted(init):
@@ -163,8 +232,9 @@ def _shortlisted(init):
                      logits_processor=logits_processor, **kw)
         if grammar is None or logits_processor is not None or mirostat_mode or temp < 0: return chain
         if C.llama_sampler_name(C.llama_sampler_chain_get(chain.sampler, 1)) != b"grammar": return chain
-        need = 1 if temp == 0 else top_k if 0 < top_k < self._n_vocab else 0
-        return ShortlistSampler(chain, self._n_vocab, need, min(self._n_vocab, max(64, 2 * need)), prefixes_of(self))
+        need, px = 1 if temp == 0 else top_k if 0 < top_k < self._n_vocab else 0, prefixes_of(self)
+        echo = EchoGuard(guarded[0], px.pieces) if guarded[0] else None
+        return ShortlistSampler(chain, self._n_vocab, need, min(self._n_vocab, max(64, 2 * need)), px, echo)
     _init_sampler.plain = init
     return _init_sampler
 
@@ -192,12 +262,37 @@ def _noting(create):
     create_completion.plain = create
     return create_completion
 
+guarded = [None] # while a chat answer with `no_echo` is made: the `echo_bans` of its messages
+
+def _guarding(chat):
+    "`Llama.create_chat_completion` taking `no_echo`: runs of that many words of the instructions the answer may not repeat."
+    def create_chat_completion(self, messages:list[dict], *args, no_echo:int=0, **kw):
+        if not no_echo: return chat(self, messages, *args, **kw)
+        text = "\n".join(m["content"] for m in messages if isinstance(m.get("content"), str))
+        guarded[0] = echo_bans(text.encode(), no_echo)
+        try: return chat(self, messages, *args, **kw)
+        finally: guarded[0] = None
+    create_chat_completion.plain = chat
+    return create_chat_completion
+
+def _serve_no_echo():
+    "Let the llama.cpp server's chat requests carry `no_echo` (its app, imported after this, reads the request type)."
+    import llama_cpp.server.types as T
+    from pydantic import Field
+    if "no_echo" in T.CreateChatCompletionRequest.model_fields: return
+    class ChatRequest(T.CreateChatCompletionRequest):
+        no_echo: int = Field(0, ge=0, description="runs of this many words of the instructions the answer may not repeat")
+    T.CreateChatCompletionRequest = ChatRequest
+
 def install(on:bool=True, # False: put llama-cpp-python's own chain back
            ) -> bool:
     "Make `llama_cpp.Llama` sample grammar chains through `ShortlistSampler`, noting logprobs; whether it now does."
     from llama_cpp import llama
     plain = getattr(llama.Llama._init_sampler, "plain", llama.Llama._init_sampler)
     create = getattr(llama.Llama.create_completion, "plain", llama.Llama.create_completion)
+    chat = getattr(llama.Llama.create_chat_completion, "plain", llama.Llama.create_chat_completion)
     llama.Llama._init_sampler = _shortlisted(plain) if on else plain
     llama.Llama.create_completion = _noting(create) if on else create
+    llama.Llama.create_chat_completion = _guarding(chat) if on else chat
+    if on: _serve_no_echo()
     return on

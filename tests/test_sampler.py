@@ -85,3 +85,34 @@ def test_probes_leave_every_token_the_grammar_allows(llm):
         if C.llama_vocab_is_eog(llm._model.vocab, token): break
         llm.eval([token])
     assert max(pruned) > len(every) // 2  # the probes do rule tokens out
+
+
+COPY = [{"role": "system", "content": "You review software projects and answer in JSON. Write the architecture "
+                                      "assessment as: the project is a small command line tool that renames photos "
+                                      "by date, with tests and continuous integration on every push."},
+        {"role": "user", "content": ASK[1]["content"]}]
+
+
+def test_no_echo_answer_repeats_no_run_of_its_instructions(llm):
+    "Told to copy a sentence, the model does; with `no_echo=5` its strings repeat no five words of the instructions."
+    from borg_llm.eval_metrics import echoed_runs
+    sampler.install()
+    fmt = {"type": "json_object", "schema": grammar_for(ROLE_SCHEMAS["architect"], 300)}
+    def ask(**kw):
+        llm.reset()
+        r = llm.create_chat_completion(COPY, response_format=fmt, max_tokens=300, temperature=0.3, seed=1, **kw)
+        return r["choices"][0]["message"]["content"]
+    copied, guarded = ask(), ask(no_echo=5)
+    assert echoed_runs(json.loads(copied, strict=False), COPY) > 0, copied
+    assert echoed_runs(json.loads(guarded, strict=False), COPY) == 0, guarded
+    assert sampler.guarded[0] is None  # the bans end with the answer
+    assert ask(no_echo=0) == copied  # 0: no guard, the same tokens
+
+
+def test_server_request_carries_no_echo():
+    "Installed before the server's app is imported, its chat request type takes `no_echo`."
+    sampler.install()
+    from llama_cpp.server.types import CreateChatCompletionRequest as R
+    body = R(messages=[{"role": "user", "content": "hi"}], no_echo=5)
+    assert body.model_dump()["no_echo"] == 5
+    sampler.install(False)
