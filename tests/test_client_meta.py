@@ -33,3 +33,15 @@ async def test_calls_in_flight_keep_their_own_accounts(srv, settings):
     assert sorted(seen) == sorted([("architect", "ok", 2, 1, 2), ("deployment", "ok", 1, 0, 1), ("business", "ok", 1, 0, 1),
                                    ("architect", "ok", 1, 0, 1)]), seen  # one architect call met the bad answer
     assert all(c.prompt_tokens > 0 and c.model_answered == p.roster[c.role].model for c in calls)
+
+async def test_no_echo_goes_in_the_request_body_only_when_set(srv, settings):
+    "A role's `no_echo` is sent as a field of its request (the local server reads it); 0 sends nothing."
+    from borg_llm.client import Panel
+    from borg_llm.config import load_roster
+    roster = load_roster()
+    roster = roster.model_copy(update={"architect": roster.architect.model_copy(update={"no_echo": 5})})
+    msgs = [{"role": "user", "content": "Rate tinyhttp, a small HTTP library."}]
+    async with Panel(settings(srv), roster, cache="off") as p:
+        await p.ask("architect", msgs); await p.ask("deployment", msgs)
+    bodies = [r.body for r in srv.stats.chat]
+    assert [b.get("no_echo") for b in bodies] == [5, None], bodies
