@@ -43,7 +43,7 @@ async def analyse(url:str, m:catalogue.LocalModel, path:Path, cache:Path, readin
     s = Settings(base_url=url, cache_dir=cache, timeout=1800, max_retries=0)  # a slow answer is measured, not re-sent
     roster = load_roster(prompts_dir(s)/m.roster)
     t0 = time.monotonic()
-    if no_echo: roster = roster.model_copy(update={r: getattr(roster, r).model_copy(update=dict(no_echo=no_echo)) for r in ROLES})
+    if no_echo: roster = roster.model_copy(update={r: roster[r].model_copy(update=dict(no_echo=no_echo)) for r in ROLES})
     async with Panel(s, roster if reading else roster.model_copy(update=dict(reading=None)), cache="off") as p:
         a = await analyze_with_llm(load_project(path), panel=p)
     answers = json.dumps({k: v for k, v in a.r.items() if k != "metadata"}, sort_keys=True)
