@@ -84,6 +84,8 @@ GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants=
 GRIDS["no-echo"] = GRIDS["benchmark"].subset(name="no-echo", repeats=1, # the benchmark's first seed, each answer
     models={"qwen2.5-coder-1.5b, no echo": {"no_echo": 5}},              # kept from repeating 5 words of its instructions,
     variants={DEFAULT_VARIANT: {}, "rubric, zero-shot": ZEROSHOT})       # with the checklist business prompt or without
+GRIDS["next"] = GRIDS["benchmark"].subset(name="next", roster="roster.local.qwen2.5-coder-1.5b.next.toml", # the
+    variants={"rubric, zero-shot, no echo, short answers": {}})  # candidate default roster, on the benchmark's three seeds
 GRIDS["reading"] = GRIDS["benchmark"].subset( # the reading alone, once per labelled project: seeds do not change it
     name="reading", projects=labelled(), repeats=1, recordings="reading.jsonl", reading="only")
 GRIDS["reading-controls"] = GRIDS["reading"].subset( # the same on each injection's harmless control (same length)
