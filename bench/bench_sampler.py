@@ -19,7 +19,7 @@ from borg_llm import catalogue, sampler
 from borg_llm.config import PROJECT_ROOT, Settings, load_roster, prompts_dir
 from borg_llm.facts import load_project
 from borg_llm.grammar import grammar_for
-from borg_llm.local import skip_repack
+from borg_llm.sampler import skip_repack
 from borg_llm.prompts import render
 from borg_llm.schemas import ROLE_SCHEMAS
 

@@ -16,8 +16,8 @@ from .catalogue import DEFAULT_MODEL, MODELS, get_model, installed, model_file
 from .serving import LoopServer, Router, free_port, served_models
 
 # %% auto #0
-__all__ = ['default_state_dir', 'read_state', 'clear_state', 'skip_repack', 'LocalServerError', 'LocalServer', 'healthy',
-           'ensure_server', 'release_server', 'shared_server', 'serve_local', 'local_servers']
+__all__ = ['default_state_dir', 'read_state', 'clear_state', 'LocalServerError', 'LocalServer', 'healthy', 'ensure_server',
+           'release_server', 'shared_server', 'serve_local', 'local_servers']
 
 # %% ../nbs/28_local.ipynb #1ae35274
 def default_state_dir() -> Path:
@@ -48,19 +48,9 @@ def clear_state(state_dir:Path|str|None, pid:int, model:str=DEFAULT_MODEL):
         if (read_state(d, model) or {}).get("pid") == pid: (d/f"server-{model}.json").unlink(missing_ok=True)
 
 # %% ../nbs/28_local.ipynb #6671f36b
-def skip_repack():
-    "Make every model this process loads skip llama.cpp's extra buffer types (AMX repacking crashes on some CPUs)."
-    import llama_cpp.llama_cpp as C
-    plain = getattr(C.llama_model_default_params, "plain", C.llama_model_default_params)
-    def params():
-        p = plain()
-        if hasattr(p, "use_extra_bufts"): p.use_extra_bufts = False
-        return p
-    params.plain, C.llama_model_default_params = plain, params
-
 _BOOT = """import runpy, sys
 if sys.argv.pop(1) == 'no-repack':
-    from borg_llm.local import skip_repack
+    from borg_llm.sampler import skip_repack
     skip_repack()
 if sys.argv.pop(1) == 'shortlist':
     from borg_llm.sampler import install

@@ -12,8 +12,8 @@ from fastcore.basics import patch
 from .untrusted import FENCE
 
 # %% auto #0
-__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'guarded', 'token_array', 'Prefixes', 'prefixes_of', 'ShortlistSampler',
-           'runs_of', 'echo_bans', 'EchoGuard', 'install']
+__all__ = ['TOKEN_DATA', 'counts', 'steps', 'noted', 'guarded', 'token_array', 'skip_repack', 'Prefixes', 'prefixes_of',
+           'ShortlistSampler', 'runs_of', 'echo_bans', 'EchoGuard', 'install']
 
 # %% ../nbs/27_sampler.ipynb #57fdb742
 TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True) # llama_token_data
@@ -24,6 +24,17 @@ def token_array(buf:np.ndarray, # candidates in `TOKEN_DATA` layout
     import llama_cpp.llama_cpp as C
     return C.llama_token_data_array(data=buf.ctypes.data_as(ctypes.POINTER(C.llama_token_data)),
                                     size=len(buf), selected=-1, sorted=False)
+
+# %% ../nbs/27_sampler.ipynb #ae3bbd1a
+def skip_repack():
+    "Make every model this process loads skip llama.cpp's extra buffer types (AMX repacking crashes on some CPUs)."
+    import llama_cpp.llama_cpp as C
+    plain = getattr(C.llama_model_default_params, "plain", C.llama_model_default_params)
+    def params():
+        p = plain()
+        if hasattr(p, "use_extra_bufts"): p.use_extra_bufts = False
+        return p
+    params.plain, C.llama_model_default_params = plain, params
 
 # %% ../nbs/27_sampler.ipynb #b2661847
 def _pieces(vocab, n:int) -> list[bytes|None]:

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from borg_llm import catalogue, sampler
-from borg_llm.local import skip_repack
+from borg_llm.sampler import skip_repack
 from borg_llm.grammar import grammar_for
 from borg_llm.schemas import ROLE_SCHEMAS
 
