@@ -19,7 +19,6 @@ from borg_llm import catalogue, sampler
 from borg_llm.config import PROJECT_ROOT, Settings, load_roster, prompts_dir
 from borg_llm.facts import load_project
 from borg_llm.grammar import grammar_for
-from borg_llm.sampler import skip_repack
 from borg_llm.prompts import render
 from borg_llm.schemas import ROLE_SCHEMAS
 
@@ -65,7 +64,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     m = catalogue.get_model(a.model)
     roster = load_roster(prompts_dir(Settings())/m.roster)
-    skip_repack()  # as in the servers borg_llm starts
+    sampler.skip_repack()  # as in the servers borg_llm starts
     llm = Llama(str(catalogue.model_file(a.model)), n_ctx=m.n_ctx, n_threads=2, n_threads_batch=2,
                 chat_format=m.chat_format, verbose=False)
     rows, first = {v: [] for v in a.variants}, {}

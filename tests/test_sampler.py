@@ -3,7 +3,6 @@ import json
 import pytest
 
 from borg_llm import catalogue, sampler
-from borg_llm.sampler import skip_repack
 from borg_llm.grammar import grammar_for
 from borg_llm.schemas import ROLE_SCHEMAS
 
@@ -18,7 +17,7 @@ ASK = [{"role": "system", "content": "You review software projects and answer in
 
 @pytest.fixture(scope="module")
 def llm():
-    skip_repack()  # as the servers borg_llm starts: AMX repacking crashes on some CPUs
+    sampler.skip_repack()  # as the servers borg_llm starts: AMX repacking crashes on some CPUs
     m = llama_cpp.Llama(str(catalogue.model_file(MODEL)), n_ctx=2048, n_threads=2, chat_format="chatml", verbose=False)
     yield m
     sampler.install(False)
