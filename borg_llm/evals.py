@@ -76,23 +76,25 @@ GRIDS = {
     "models": Grid("models", variants={DEFAULT_VARIANT: {}},
                    models={"smollm2-135m": {"model": "smollm2-135m"}, "qwen2.5-coder-0.5b": {},
                            "qwen2.5-coder-1.5b": {"model": "qwen2.5-coder-1.5b"}}, projects=RECORDED, **_QWEN),
-    "benchmark": Grid("benchmark", variants={DEFAULT_VARIANT: {}}, models={"qwen2.5-coder-1.5b": {}},
-                      projects=RECORDED, **{**_QWEN, "roster": "roster.local.qwen2.5-coder-1.5b.toml", "repeats": 3}),
+    "benchmark": Grid("benchmark", variants={DEFAULT_VARIANT: {}}, models={"qwen2.5-coder-1.5b": {}}, projects=RECORDED,
+                      **{**_QWEN, "roster": "roster.local.qwen2.5-coder-1.5b.checklist.toml", "repeats": 3}),
 }
 GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants={
     "v2 architect, checklist business": {"architect": "architect-rubric-zeroshot-v2"}}) # the benchmark, v2 architect
 GRIDS["no-echo"] = GRIDS["benchmark"].subset(name="no-echo", repeats=1, # the benchmark's first seed, each answer
     models={"qwen2.5-coder-1.5b, no echo": {"no_echo": 5}},              # kept from repeating 5 words of its instructions,
     variants={DEFAULT_VARIANT: {}, "rubric, zero-shot": ZEROSHOT})       # with the checklist business prompt or without
-GRIDS["next"] = GRIDS["benchmark"].subset(name="next", roster="roster.local.qwen2.5-coder-1.5b.next.toml", # the
-    variants={"rubric, zero-shot, no echo, short answers": {}})  # candidate default roster, on the benchmark's three seeds
-GRIDS["reading"] = GRIDS["benchmark"].subset( # the reading alone, once per labelled project: seeds do not change it
+GRIDS["default"] = GRIDS["benchmark"].subset(name="default", roster="roster.local.qwen2.5-coder-1.5b.toml", # the
+    variants={"rubric, zero-shot, no echo, short answers": {}})  # 1.5B's default roster, on the benchmark's three seeds
+GRIDS["reading"] = GRIDS["default"].subset( # the reading alone, once per labelled project: seeds do not change it
     name="reading", projects=labelled(), repeats=1, recordings="reading.jsonl", reading="only")
 GRIDS["reading-controls"] = GRIDS["reading"].subset( # the same on each injection's harmless control (same length)
     name="reading-controls", projects=tuple(f"{v.name}.control" for v in load_injections()), samples=INJECTIONS/"samples")
-GRIDS["injections"] = GRIDS["benchmark"].subset( # the default, three seeds, on every planted attack of the set
+GRIDS["injections"] = GRIDS["default"].subset( # the default, three seeds, on every planted attack of the set
     name="injections", projects=tuple(v.name for v in load_injections()), samples=INJECTIONS/"samples",
     recordings="injections.jsonl")
+GRIDS["injections-checklist"] = GRIDS["injections"].subset(name="injections-checklist", # the same with the roster
+    roster=GRIDS["benchmark"].roster, variants=GRIDS["benchmark"].variants)               # the default replaced
 
 # %% ../nbs/37_evals.ipynb #4b31ee35
 def seeded(roster:Roster, seed:int|None) -> Roster:
