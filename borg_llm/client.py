@@ -25,7 +25,7 @@ from .config import ROLES, Settings, Roster, RoleSpec, api_key_for, load_roster,
 from .ratelimit import RateLimiter, RateStorageError, limiter_for
 from .cache import AnswerCache, cache_key, fix_for
 from .canon import canonical
-from .schemas import ROLE_SCHEMAS
+from .schemas import ROLE_SCHEMAS, role_schema
 from .grammar import grammar_for
 # what a failure was (`errors`); its names stay importable from here too
 from .errors import (
@@ -364,7 +364,7 @@ async def ask(self:Panel, role:str, # which role
              ) -> Call:
     "Ask `role`'s model(s) and return the `Call`, answered or failed; raises only for a lost rate window (or a bug)."
     spec = spec or self.roster[check_role(role)]
-    schema, c, t0 = schema or ROLE_SCHEMAS[role], Call(role=role, model_asked=spec.model, project=project), time.monotonic()
+    schema, c, t0 = schema or role_schema(role, spec.scores), Call(role=role, model_asked=spec.model, project=project), time.monotonic()
     def models(): return self._ask_models(spec, messages, _response_model(schema), c)
     try:
         out, c.cache_hit = await self.cache.get(_cache_key(spec, messages, schema), models, store)

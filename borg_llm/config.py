@@ -73,6 +73,8 @@ class RoleSpec(BaseModel, extra="forbid"):
     logprobs: int = 0 # reading only: alternatives per answer token to ask for (0: the sampled answer is read)
     no_echo: int = Field(0, ge=0) # runs of this many words of the instructions the answer may not repeat (0: any);
                                   # the llama.cpp servers borg_llm starts honour it (`nbs/27_sampler.ipynb`)
+    scores: Literal["model", "criteria"] = "model" # "criteria": the model is not asked for the role's scores and
+                                                   # their rationales; the criteria give both (`nbs/03_schemas.ipynb`)
 
     @property
     def models(self) -> list[str]: return [self.model, *[m for m in self.fallbacks if m != self.model]]

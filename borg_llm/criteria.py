@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Literal
 from pydantic import BaseModel, Field, create_model
 from .config import PACKAGE_DIR, ConfigError
-from .facts import KINDS, NOT_CODE, PROSE
+from .facts import KINDS, code_languages
+from .schemas import RATIONALES
 
 # %% auto #0
-__all__ = ['CRITERIA', 'LEVELS', 'SCORED', 'STATIC', 'TYPE_HINTS', 'RULES', 'READ_FROM', 'ECOSYSTEMS', 'DATABASES', 'fact',
-           'r_tests', 'r_ci', 'r_license', 'r_dependency_updates', 'r_types', 'r_coverage', 'r_complexity', 'r_code',
-           'r_size', 'r_docs', 'r_release', 'r_shipped', 'r_activity', 'r_kind', 'load_criteria', 'questions',
-           'reading_schema', 'answer_weights', 'readings', 'read_kind', 'round_half_up', 'weighted', 'to_score',
-           'breakdown', 'blend', 'final', 'pulls', 'left_out', 'evidence_ok', 'failed_actions', 'stack',
-           'score_answers']
+__all__ = ['CRITERIA', 'LEVELS', 'SCORED', 'STATIC', 'TYPE_HINTS', 'RULES', 'READ_FROM', 'fact', 'r_tests', 'r_ci', 'r_license',
+           'r_dependency_updates', 'r_types', 'r_coverage', 'r_complexity', 'r_code', 'r_size', 'r_docs', 'r_release',
+           'r_shipped', 'r_activity', 'r_kind', 'load_criteria', 'questions', 'reading_schema', 'answer_weights',
+           'readings', 'read_kind', 'round_half_up', 'weighted', 'to_score', 'breakdown', 'blend', 'final', 'pulls',
+           'left_out', 'reasons', 'evidence_ok', 'failed_actions', 'score_answers']
 
 # %% ../nbs/12_criteria.ipynb #6b40dca8
 CRITERIA = PACKAGE_DIR/"prompts"/"criteria.toml"
@@ -56,15 +56,11 @@ def r_dependency_updates(facts, **_):
 STATIC = {"Go", "Rust", "TypeScript", "Java", "Kotlin", "C#", "Swift", "Scala", "Haskell", "OCaml", "C", "C++"}
 TYPE_HINTS = {"full": 1.0, "static": 1.0, "strict": 1.0, "partial": 0.5, "declarations": 0.5, "none": 0.0}
 
-def _code_langs(facts) -> dict:
-    "The languages of the facts that are code (not prose or configuration), with their lines."
-    return {k: v.get("lines", 0) for k, v in (facts.get("languages") or {}).items() if k not in PROSE | NOT_CODE}
-
 def r_types(facts, **_):
     "Type information: the scanner's `type_hints`, else a statically typed main language."
     th = fact(facts, "code_analysis.type_hints")
     if th in TYPE_HINTS: return _v(TYPE_HINTS[th], "code_analysis.type_hints", f"type hints: {th}")
-    langs = _code_langs(facts)
+    langs = code_languages(facts)
     if not langs: return _v(None, "languages", "no code to type")
     main = max(langs, key=langs.get)
     if main in STATIC: return _v(1.0, "languages", f"{main} is statically typed")
@@ -75,7 +71,7 @@ def r_coverage(facts, **_):
     "Test coverage as a share; a project without tests covers nothing."
     cov = fact(facts, "code_analysis.test_coverage")
     if isinstance(cov, (int, float)): return _v(min(max(cov / 100, 0.0), 1.0), "code_analysis.test_coverage", f"{cov:g}% covered")
-    if fact(facts, "checks.tests.value") is False and _code_langs(facts):
+    if fact(facts, "checks.tests.value") is False and code_languages(facts):
         return _v(0.0, "checks.tests", "no tests, so nothing is covered")
     return _v(None, "code_analysis.test_coverage", "no coverage figure")
 
@@ -91,13 +87,13 @@ def r_complexity(facts, **_):
 # %% ../nbs/12_criteria.ipynb #0189850b
 def r_code(facts, **_):
     "Is there code to extend at all?"
-    langs = _code_langs(facts)
+    langs = code_languages(facts)
     if langs: return _v(1.0, "languages", f"code in {', '.join(sorted(langs, key=langs.get, reverse=True)[:3])}")
     return _v(0.0, "languages", "no code: prose or configuration only")
 
 def r_size(facts, **_):
     "Lines of code: small code bases fit in one reading."
-    n = sum(_code_langs(facts).values())
+    n = sum(code_languages(facts).values())
     if not n: return _v(None, "languages", "no code to measure")
     return _v(1.0 if n <= 3000 else 0.5 if n <= 30000 else 0.0, "languages", f"{n} lines of code")
 
@@ -360,6 +356,19 @@ def left_out(entry:dict) -> list[str]:
     "Names of the criteria left out of the sum (not decidable from the facts, not asked, or unverifiable)."
     return [c["criterion"] for c in entry["criteria"] if c["value"] is None]
 
+def _reason(c:dict) -> str:
+    "A counted criterion's reason: the fact's own, or the reading's likeliest answer."
+    return c["reason"] if c["source"] == "fact" else f"{c['criterion']}: {c['reason'].rpartition(' read: ')[2].split(', ')[0]}"
+
+def reasons(entry:dict, # one score's breakdown
+            n:int=3, # criteria listed each way
+           ) -> str:
+    "One line on a score: the criteria for it and against it, heaviest first, and those left out."
+    by, (up, down) = {c["criterion"]: c for c in entry["criteria"]}, pulls(entry, n)
+    parts = [f"{k}: {'; '.join(_reason(by[c]) for c in cs)}" for k, cs in (("For", up), ("Against", down)) if cs]
+    parts += [f"Left out: {', '.join(out)}"] if (out := left_out(entry)) else []
+    return ". ".join(parts) + "." if parts else "No criterion could be decided."
+
 # %% ../nbs/12_criteria.ipynb #4fe64021
 def _strings(x) -> set[str]:
     "Every string in a nested structure of the facts."
@@ -393,35 +402,6 @@ def failed_actions(b:dict, # a `breakdown`
     if "tests" in out: out.pop("coverage", None) # no tests: nothing to measure yet
     return sorted(out.values(), key=lambda a: -a["weight"])
 
-# %% ../nbs/12_criteria.ipynb #7f5c4cf6
-ECOSYSTEMS = {"package.json": "npm", "Cargo.toml": "Cargo", "go.mod": "Go modules", "pyproject.toml": "PyPI",
-              "setup.py": "PyPI", "requirements.txt": "pip", "Gemfile": "RubyGems", "pom.xml": "Maven",
-              "build.gradle": "Gradle", "composer.json": "Composer"}
-DATABASES = {"pg": "PostgreSQL", "pgx": "PostgreSQL", "psycopg": "PostgreSQL", "psycopg2": "PostgreSQL",
-             "asyncpg": "PostgreSQL", "mysql2": "MySQL", "pymysql": "MySQL", "sqlite3": "SQLite", "redis": "Redis",
-             "pymongo": "MongoDB", "mongodb": "MongoDB"} # a driver names its database
-
-def _dep(name:str) -> str:
-    "A declared dependency's short name: a Go module path's last part, without its major version; npm scopes kept."
-    parts = [p for p in str(name).split("/") if p and not re.fullmatch(r"v\d+", p)]
-    n = str(name) if str(name).startswith("@") or not parts else parts[-1]
-    return f"{n} ({DATABASES[n.lower()]})" if n.lower() in DATABASES else n
-
-def stack(facts:dict, # a project's facts
-          most:int=8, # dependencies listed at most
-         ) -> str:
-    "The project's stack as its facts give it: main languages, declared dependencies, ecosystems, workspaces, shipping."
-    langs = _code_langs(facts) or {k: v.get("lines", 0) for k, v in (facts.get("languages") or {}).items()}
-    langs = {k: n for k, n in langs.items() if n >= 0.1 * sum(langs.values())} # a tenth of the lines at least
-    kf = facts.get("key_files") or {}
-    deps = list(dict.fromkeys(_dep(x) for ds in (kf.get("manifests") or {}).values() for x in ds or []))
-    eco = list(dict.fromkeys(ECOSYSTEMS[Path(m).name] for m in kf.get("manifests") or {} if Path(m).name in ECOSYSTEMS))
-    ships = (["Docker"] if kf.get("docker") else []) + [o for o in [(facts.get("deployment_analysis") or {}).get("orchestration")] if o]
-    parts = [", ".join(sorted(langs, key=langs.get, reverse=True)[:3]),
-             ", ".join(deps[:most]) + (f" and {len(deps) - most} more" if len(deps) > most else ""),
-             " and ".join(eco) + (" workspaces" if kf.get("workspaces") else ""), ", ".join(ships)]
-    return "; ".join(p for p in parts if p)
-
 # %% ../nbs/12_criteria.ipynb #0d718119
 def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   facts:dict, # the project's facts
@@ -438,5 +418,7 @@ def score_answers(answers:dict, # role → answer dict (None for a failed role)
                   steered=steered, reading=reading)
     out = {r: (dict(a) if isinstance(a, dict) else a) for r, a in answers.items()}
     for s, r in SCORED.items():
-        if isinstance(out.get(r), dict) and s in out[r] and s in b: out[r][s] = final(b[s], how or d["default"])
+        if not isinstance(out.get(r), dict) or s not in b: continue
+        if s in out[r]: out[r][s] = final(b[s], how or d["default"])
+        else: out[r] |= {RATIONALES[s]: reasons(b[s]), s: b[s]["score"]} # not asked: the criteria give both
     return out, b

@@ -84,8 +84,10 @@ GRIDS["v2-architect"] = GRIDS["benchmark"].subset(name="v2-architect", variants=
 GRIDS["no-echo"] = GRIDS["benchmark"].subset(name="no-echo", repeats=1, # the benchmark's first seed, each answer
     models={"qwen2.5-coder-1.5b, no echo": {"no_echo": 5}},              # kept from repeating 5 words of its instructions,
     variants={DEFAULT_VARIANT: {}, "rubric, zero-shot": ZEROSHOT})       # with the checklist business prompt or without
-GRIDS["default"] = GRIDS["benchmark"].subset(name="default", roster="roster.local.qwen2.5-coder-1.5b.toml", # the
-    variants={"rubric, zero-shot, no echo, short answers": {}})  # 1.5B's default roster, on the benchmark's three seeds
+GRIDS["scored"] = GRIDS["benchmark"].subset(name="scored", roster="roster.local.qwen2.5-coder-1.5b.scored.toml", # the
+    variants={"rubric, zero-shot, no echo, short answers": {}})  # 1.5B's roster whose models still give scores
+GRIDS["default"] = GRIDS["scored"].subset(name="default", roster="roster.local.qwen2.5-coder-1.5b.toml", # the 1.5B's
+    variants={"zero-shot, no echo, short answers, no scores": {}})  # default roster, on the benchmark's three seeds
 GRIDS["reading"] = GRIDS["default"].subset( # the reading alone, once per labelled project: seeds do not change it
     name="reading", projects=labelled(), repeats=1, recordings="reading.jsonl", reading="only")
 GRIDS["reading-controls"] = GRIDS["reading"].subset( # the same on each injection's harmless control (same length)
@@ -93,8 +95,10 @@ GRIDS["reading-controls"] = GRIDS["reading"].subset( # the same on each injectio
 GRIDS["injections"] = GRIDS["default"].subset( # the default, three seeds, on every planted attack of the set
     name="injections", projects=tuple(v.name for v in load_injections()), samples=INJECTIONS/"samples",
     recordings="injections.jsonl")
-GRIDS["injections-checklist"] = GRIDS["injections"].subset(name="injections-checklist", # the same with the roster
-    roster=GRIDS["benchmark"].roster, variants=GRIDS["benchmark"].variants)               # the default replaced
+GRIDS["injections-scored"] = GRIDS["injections"].subset(name="injections-scored", # the same with the scored roster
+    roster=GRIDS["scored"].roster, variants=GRIDS["scored"].variants)
+GRIDS["injections-checklist"] = GRIDS["injections"].subset(name="injections-checklist", # and with the checklist
+    roster=GRIDS["benchmark"].roster, variants=GRIDS["benchmark"].variants)               # roster
 
 # %% ../nbs/37_evals.ipynb #4b31ee35
 def seeded(roster:Roster, seed:int|None) -> Roster:

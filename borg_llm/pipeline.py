@@ -19,8 +19,8 @@ from .client import Call, Panel
 from .prompts import READING, Rendered, render
 from .verify import STATUSES, Checked, absence_claims, check_answers, needs, shows, todo_claims
 from .untrusted import keyed_strings, sanitize_facts, scan_text
-from .criteria import (failed_actions, left_out, pulls, questions, read_kind, reading_schema, readings,
-                               score_answers, stack)
+from .facts import stack
+from .criteria import failed_actions, left_out, pulls, questions, read_kind, reading_schema, readings, score_answers
 
 # %% auto #0
 __all__ = ['STEERED', 'Analysis', 'dry_answers', 'read_project', 'flagged_words', 'unsteered', 'headline', 'analyze_with_llm',

@@ -4,12 +4,13 @@
 
 # %% ../nbs/03_schemas.ipynb #47b8ccd9
 from __future__ import annotations
+import functools
 from typing import Annotated, Literal, get_args
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 # %% auto #0
-__all__ = ['Text', 'Score', 'Level', 'SEVERITIES', 'ROLE_SCHEMAS', 'RESULT_KEYS', 'ArchitectAnalysis', 'Blocker',
-           'DeploymentAnalysis', 'BusinessAnalysis', 'AggregatedInsights']
+__all__ = ['Text', 'Score', 'Level', 'SEVERITIES', 'ROLE_SCHEMAS', 'RESULT_KEYS', 'RATIONALES', 'ArchitectAnalysis', 'Blocker',
+           'DeploymentAnalysis', 'BusinessAnalysis', 'AggregatedInsights', 'role_schema']
 
 # %% ../nbs/03_schemas.ipynb #316c1010
 def _nonblank(s:str) -> str:
@@ -75,3 +76,22 @@ ROLE_SCHEMAS: dict[str, type[BaseModel]] = dict(architect=ArchitectAnalysis, dep
                                                 business=BusinessAnalysis, aggregator=AggregatedInsights)
 RESULT_KEYS = dict(architect="architect_analysis", deployment="deployment_analysis",
                    business="business_analysis", aggregator="aggregated_insights")
+
+# %% ../nbs/03_schemas.ipynb #5114fd08
+RATIONALES = dict(technical_debt_priority="technical_debt_rationale", market_viability="market_viability_rationale",
+                  vibecodibility_score="vibecodibility_rationale", borg_tools_fit="borg_tools_fit_rationale")
+
+# %% ../nbs/03_schemas.ipynb #7cd72b29
+@functools.cache
+def _unscored(m:type[BaseModel]) -> type[BaseModel]:
+    "`m` without its scores and their rationales (built once per schema); `m` itself if it has none."
+    drop = {f for s, r in RATIONALES.items() if s in m.model_fields for f in (s, r)}
+    if not drop: return m
+    keep = {n: (f.annotation, f) for n, f in m.model_fields.items() if n not in drop}
+    return create_model(m.__name__.removesuffix("Analysis") + "Unscored", __base__=_Answer, __doc__=m.__doc__, **keep)
+
+def role_schema(role:str, # one of ROLE_SCHEMAS
+                scores:str="model", # "model": the whole schema; "criteria": without the scores and their rationales
+               ) -> type[BaseModel]:
+    "The schema `role`'s model answers: the role's, or without its scores when the criteria give them."
+    return ROLE_SCHEMAS[role] if scores == "model" else _unscored(ROLE_SCHEMAS[role])

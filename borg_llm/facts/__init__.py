@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_facts.ipynb #8ffecf6b
 from __future__ import annotations
-import json, os, time
+import json, os, re, time
 from pathlib import Path
 from .redact import SECRET_FILES, redact, _detect_secrets, _redact_obj
 from .walk import SKIP_DIRS, LANGUAGES, LANGUAGE_FILES, LOCK_FILES, _Walk, _languages, _tree
@@ -16,11 +16,12 @@ from .kind import KINDS, SERVER_DEPS, FRONTEND_DEPS, FULLSTACK_DEPS, ML_DEPS, WO
 from .kind import NOT_CODE, KIND_RULES, project_kind
 
 # %% auto #0
-__all__ = ['SCANNER_KEYS', 'FactsError', 'collect_facts', 'load_scanner_facts', 'merge_facts', 'is_facts_file', 'load_project',
-           'SECRET_FILES', 'redact', 'SKIP_DIRS', 'LANGUAGES', 'LANGUAGE_FILES', 'LOCK_FILES', 'KEY_PATTERNS',
-           'TEST_DIRS', 'DOCS_DIRS', 'git_facts', 'DEPENDENCY_UPDATE_FILES', 'SECURITY_FILES', 'BINARY_EXTS', 'PUBLISH',
-           'scorecard_checks', 'KINDS', 'SERVER_DEPS', 'FRONTEND_DEPS', 'FULLSTACK_DEPS', 'ML_DEPS', 'WORKSPACE_FILES',
-           'PROSE', 'NOT_CODE', 'KIND_RULES', 'project_kind']
+__all__ = ['SCANNER_KEYS', 'ECOSYSTEMS', 'DATABASES', 'FactsError', 'collect_facts', 'load_scanner_facts', 'merge_facts',
+           'is_facts_file', 'load_project', 'code_languages', 'stack', 'SECRET_FILES', 'redact', 'SKIP_DIRS',
+           'LANGUAGES', 'LANGUAGE_FILES', 'LOCK_FILES', 'KEY_PATTERNS', 'TEST_DIRS', 'DOCS_DIRS', 'git_facts',
+           'DEPENDENCY_UPDATE_FILES', 'SECURITY_FILES', 'BINARY_EXTS', 'PUBLISH', 'scorecard_checks', 'KINDS',
+           'SERVER_DEPS', 'FRONTEND_DEPS', 'FULLSTACK_DEPS', 'ML_DEPS', 'WORKSPACE_FILES', 'PROSE', 'NOT_CODE',
+           'KIND_RULES', 'project_kind']
 
 # %% ../../nbs/10_facts.ipynb #82a39618
 class FactsError(ValueError):
@@ -134,6 +135,39 @@ def load_project(source:str|Path, # a project directory or a facts JSON file
     if facts_dir is not None and (f := Path(facts_dir)/f"{facts['name']}.json").is_file():
         facts = merge_facts(facts, load_scanner_facts(f))
     return facts
+
+# %% ../../nbs/10_facts.ipynb #a954845d
+def code_languages(facts:dict) -> dict:
+    "The languages of the facts that are code (not prose or configuration), with their lines."
+    return {k: v.get("lines", 0) for k, v in (facts.get("languages") or {}).items() if k not in PROSE | NOT_CODE}
+
+ECOSYSTEMS = {"package.json": "npm", "Cargo.toml": "Cargo", "go.mod": "Go modules", "pyproject.toml": "PyPI",
+              "setup.py": "PyPI", "requirements.txt": "pip", "Gemfile": "RubyGems", "pom.xml": "Maven",
+              "build.gradle": "Gradle", "composer.json": "Composer"}
+DATABASES = {"pg": "PostgreSQL", "pgx": "PostgreSQL", "psycopg": "PostgreSQL", "psycopg2": "PostgreSQL",
+             "asyncpg": "PostgreSQL", "mysql2": "MySQL", "pymysql": "MySQL", "sqlite3": "SQLite", "redis": "Redis",
+             "pymongo": "MongoDB", "mongodb": "MongoDB"} # a driver names its database
+
+def _dep(name:str) -> str:
+    "A declared dependency's short name: a Go module path's last part, without its major version; npm scopes kept."
+    parts = [p for p in str(name).split("/") if p and not re.fullmatch(r"v\d+", p)]
+    n = str(name) if str(name).startswith("@") or not parts else parts[-1]
+    return f"{n} ({DATABASES[n.lower()]})" if n.lower() in DATABASES else n
+
+def stack(facts:dict, # a project's facts
+          most:int=8, # dependencies listed at most
+         ) -> str:
+    "The project's stack as its facts give it: main languages, declared dependencies, ecosystems, workspaces, shipping."
+    langs = code_languages(facts) or {k: v.get("lines", 0) for k, v in (facts.get("languages") or {}).items()}
+    langs = {k: n for k, n in langs.items() if n >= 0.1 * sum(langs.values())} # a tenth of the lines at least
+    kf = facts.get("key_files") or {}
+    deps = list(dict.fromkeys(_dep(x) for ds in (kf.get("manifests") or {}).values() for x in ds or []))
+    eco = list(dict.fromkeys(ECOSYSTEMS[Path(m).name] for m in kf.get("manifests") or {} if Path(m).name in ECOSYSTEMS))
+    ships = (["Docker"] if kf.get("docker") else []) + [o for o in [(facts.get("deployment_analysis") or {}).get("orchestration")] if o]
+    parts = [", ".join(sorted(langs, key=langs.get, reverse=True)[:3]),
+             ", ".join(deps[:most]) + (f" and {len(deps) - most} more" if len(deps) > most else ""),
+             " and ".join(eco) + (" workspaces" if kf.get("workspaces") else ""), ", ".join(ships)]
+    return "; ".join(p for p in parts if p)
 
 # %% ../../nbs/10_facts.ipynb #82524a7f
 _all_ = ["SECRET_FILES", "redact", "SKIP_DIRS", "LANGUAGES", "LANGUAGE_FILES", "LOCK_FILES", "KEY_PATTERNS", "TEST_DIRS",
